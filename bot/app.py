@@ -1,0 +1,58 @@
+"""Wiring: build the catalogue, the matcher, the safety detector, the store and the engine."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from bot.catalog.loader import Catalog, load_catalog
+from bot.config import Settings
+from bot.engine.core import Engine, EngineOptions
+from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher, MatchThresholds
+from bot.nlu.safety import SafetyDetector
+from bot.storage.store import Store
+
+
+def thresholds_from(settings: Settings) -> MatchThresholds:
+    """The matcher's thresholds: the measured defaults, each overridable by configuration."""
+    return MatchThresholds(
+        answer=settings.match_answer_threshold if settings.match_answer_threshold is not None else DEFAULT_THRESHOLDS.answer,
+        clarify=settings.match_clarify_threshold if settings.match_clarify_threshold is not None else DEFAULT_THRESHOLDS.clarify,
+        margin=settings.match_margin if settings.match_margin is not None else DEFAULT_THRESHOLDS.margin,
+    )
+
+
+def build_matcher(catalog: Catalog, settings: Settings) -> Matcher:
+    return Matcher.build(catalog.examples, catalog.vocabulary, thresholds_from(settings))
+
+
+def build_detector(catalog: Catalog) -> SafetyDetector:
+    return SafetyDetector.from_lexicon(catalog.safety)
+
+
+def hash_key(settings: Settings) -> bytes:
+    """Key for user pseudonyms: derived from the token when there is one, so ids are not guessable."""
+    secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "alumaura-console"
+    return hashlib.sha256(b"user-hash:" + secret.encode()).digest()
+
+
+def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
+    """The engine with everything it needs; call `await engine.start()` before use."""
+    catalog = catalog or load_catalog(settings.content_dir)
+    options = EngineOptions(
+        crisis_country=settings.crisis_country,
+        retention_days=settings.retention_days,
+        staff_alert_cooldown=timedelta(minutes=settings.staff_alert_cooldown_minutes),
+        staff_enabled=settings.staff_chat_id is not None,
+        user_hash_key=hash_key(settings),
+        data_encryption_key=settings.data_encryption_key.get_secret_value() if settings.data_encryption_key else None,
+        staff_chat_id=settings.staff_chat_id,
+        admin_user_ids=frozenset(settings.admin_user_ids),
+    )
+    return Engine(
+        catalog=catalog,
+        store=Store(settings.database_path),
+        detector=build_detector(catalog),
+        matcher=build_matcher(catalog, settings),
+        options=options,
+    )

@@ -1,0 +1,119 @@
+"""Cross-reference checks over a loaded catalogue, for `python -m bot check` and the tests.
+
+Schema errors are caught by the loader; this finds what only the whole picture shows:
+an intent without an answer, a phrasing in two intents, a button that leads nowhere,
+a text the bot needs that nobody wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from bot.catalog.loader import Catalog
+from bot.engine.payloads import goto_problem
+from bot.engine.texts import PLACEHOLDERS, placeholders_in
+
+# The intent ids of the catalogue (shared/spec/intent-catalogue.md): a public contract.
+CATALOGUE_INTENTS: Final[frozenset[str]] = frozenset(
+    {
+        "what_is_micro_cheating", "why_it_happens", "is_it_intentional", "red_flags", "missed_signals",
+        "suspect_partner", "is_texting_micro_cheating", "social_media_behaviour", "i_crossed_a_line",
+        "can_relationship_heal", "rebuild_trust", "how_to_talk_to_partner", "does_therapy_help",
+        "share_feelings", "about_the_centre", "privacy", "book_therapist", "talk_to_human", "crisis",
+        "unsafe_at_home", "greeting", "thanks", "goodbye", "help", "bot_challenge",
+    }
+)
+SAFETY_INTENTS: Final[frozenset[str]] = frozenset({"crisis", "unsafe_at_home"})
+
+# Texts the engine's code asks for by key; a test keeps this list in step with the code.
+REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
+    {
+        "welcome", "welcome_what_i_am", "consent_question", "consent_yes_label", "consent_no_label",
+        "consent_yes_done", "consent_no_done", "menu_intro", "ask_prompt", "clarify", "clarify_none_label",
+        "fallback", "fallback_suggest", "fallback_repeated", "more_label", "feedback_yes_label",
+        "feedback_no_label", "feedback_yes_done", "feedback_no_done", "unsupported_media", "edited_message",
+        "empty_text", "too_long", "unknown_command", "button_expired", "flow_unavailable", "safety_crisis",
+        "safety_unsafe", "safety_lines_intro_crisis", "safety_lines_intro_unsafe", "safety_unsafe_privacy",
+        "safety_keep_writing", "safety_human_label", "safety_lines_label", "safety_staff_alert",
+        "privacy_full", "privacy_who", "privacy_consent_yes_label", "privacy_consent_no_label", "privacy_forget_label",
+        "forget_confirm", "forget_yes_label", "forget_no_label", "forget_done", "forget_nothing",
+        "forget_cancelled", "human_unavailable", "book_unavailable", "internal_error",
+    }
+)
+EXTRA_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
+    "forget_done": frozenset({"erased"}),
+    "safety_staff_alert": frozenset({"label"}),
+}
+
+
+@dataclass
+class CheckReport:
+    """Errors make `check` fail; warnings are shown but do not."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -> CheckReport:
+    """Every cross-reference check; each problem names the file and line it is about."""
+    report = CheckReport()
+    where = catalog.where
+    intents = set(catalog.examples)
+    for intent in sorted(CATALOGUE_INTENTS - intents):
+        report.errors.append(f"intents/: intent '{intent}' from the catalogue is missing")
+    for intent in sorted(intents - SAFETY_INTENTS):
+        if intent not in catalog.answers:
+            report.errors.append(f"{where[f'intents/{intent}']}: intent '{intent}' has no answer in content/answers/")
+    for intent in sorted(set(catalog.answers) - intents):
+        report.errors.append(f"{where[f'answers/{intent}']}: answer '{intent}' has no intent in intents/")
+    seen: dict[str, str] = {}
+    for intent, examples in catalog.examples.items():
+        for example in examples:
+            key = _squash(example)
+            if key in seen and seen[key] != intent:
+                report.errors.append(
+                    f"{where[f'intents/{intent}']}: the phrasing '{example}' is in both '{seen[key]}' and '{intent}'"
+                )
+            seen.setdefault(key, intent)
+    flows = set(catalog.flows)
+    answered = set(catalog.answers)
+    for intent, answer in catalog.answers.items():
+        for button in answer.buttons:
+            problem = goto_problem(button.goto, answered, flows)
+            if problem:
+                report.errors.append(f"{where[f'answers/{intent}']}: button '{button.label}': {problem}")
+        for message in [*answer.messages, *answer.more]:
+            unknown = placeholders_in(message) - PLACEHOLDERS
+            if unknown:
+                report.errors.append(f"{where[f'answers/{intent}']}: unknown placeholder(s) {sorted(unknown)}")
+        if answer.title is None and intent not in SAFETY_INTENTS:
+            report.warnings.append(f"{where[f'answers/{intent}']}: answer '{intent}' has no title (used in 'did you mean' buttons)")
+    for name, rows in catalog.menus.items():
+        for row in rows:
+            for button in row:
+                problem = goto_problem(button.goto, answered, flows)
+                if problem:
+                    report.errors.append(f"{where[f'menus/{name}']}: button '{button.label}': {problem}")
+    for key in sorted((REQUIRED_TEXTS | extra_texts) - set(catalog.texts)):
+        report.errors.append(f"content/texts.yaml: the text '{key}' is missing (the bot uses it)")
+    for key, text in catalog.texts.items():
+        unknown = placeholders_in(text) - PLACEHOLDERS - EXTRA_PLACEHOLDERS.get(key, frozenset())
+        if unknown:
+            report.errors.append(f"{where[f'texts/{key}']}: unknown placeholder(s) {sorted(unknown)}")
+    for code, country in catalog.crisis_lines.countries.items():
+        for entry in [*country.crisis, *country.unsafe_at_home]:
+            if not entry.source.strip():
+                report.errors.append(f"{where['crisis_lines']}: {code} line '{entry.name}' has no source")
+    if catalog.crisis_lines.default_country not in catalog.crisis_lines.countries:
+        report.errors.append(f"{where['crisis_lines']}: default_country is not one of the countries listed")
+    return report

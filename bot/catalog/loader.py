@@ -1,0 +1,151 @@
+"""Load every YAML file of intents/ and content/ into one frozen `Catalog`.
+
+All problems are collected before raising, so a content editor sees every mistake
+in one run of `python -m bot check`, each with its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from bot.catalog.models import Answer, ButtonSpec, Centre, ContentFile, CrisisLines
+from bot.catalog.safety_model import SafetyLexicon
+from bot.catalog.vocabulary_model import Vocabulary
+from bot.catalog.yaml_lines import LocatedYaml, load_located_yaml
+from bot.errors import ContentError
+
+SINGLE_SECTIONS = ("vocabulary", "safety", "centre", "crisis_lines", "availability")
+KEYED_SECTIONS = ("answers", "texts", "menus")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the bot knows and says, validated; `where` maps "section/key" to "file:line"."""
+
+    examples: Mapping[str, tuple[str, ...]]
+    vocabulary: Vocabulary
+    safety: SafetyLexicon
+    answers: Mapping[str, Answer]
+    texts: Mapping[str, str]
+    menus: Mapping[str, tuple[tuple[ButtonSpec, ...], ...]]
+    centre: Centre
+    crisis_lines: CrisisLines
+    flows: Mapping[str, Any]
+    availability: Mapping[str, Any]
+    where: Mapping[str, str] = field(default_factory=dict)
+
+    def text(self, key: str) -> str:
+        """A UI text by key; a missing key is a content bug caught by `check`, shown as the key."""
+        return self.texts.get(key, key)
+
+
+def yaml_files(content_dir: Path) -> list[Path]:
+    """The YAML files the bot reads, in a stable order."""
+    files: list[Path] = []
+    for folder in ("intents", "content"):
+        root = content_dir / folder
+        if root.is_dir():
+            files.extend(sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()))
+    return files
+
+
+def _validation_problems(doc: LocatedYaml, error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        location = tuple(item["loc"])
+        dotted = ".".join(str(part) for part in location) or "(top)"
+        problems.append(f"{doc.where(location)}: {dotted}: {item['msg']}")
+    return problems
+
+
+def _parse(path: Path, problems: list[str]) -> tuple[LocatedYaml, ContentFile] | None:
+    try:
+        doc = load_located_yaml(path)
+    except ContentError as error:
+        problems.extend(error.problems)
+        return None
+    if doc.data is None:
+        return None
+    if not isinstance(doc.data, dict):
+        problems.append(f"{path}:1: the file must be a mapping of sections (intents:, answers:, texts:, ...)")
+        return None
+    try:
+        return doc, ContentFile.model_validate(doc.data)
+    except ValidationError as error:
+        problems.extend(_validation_problems(doc, error))
+        return None
+
+
+def load_catalog(content_dir: Path) -> Catalog:
+    """Read and validate intents/ and content/ under `content_dir`; raise ContentError listing every problem."""
+    problems: list[str] = []
+    files = yaml_files(content_dir)
+    if not files:
+        raise ContentError([f"{content_dir}: no YAML files under intents/ or content/ (is CONTENT_DIR right?)"])
+    examples: dict[str, tuple[str, ...]] = {}
+    keyed: dict[str, dict[str, Any]] = {name: {} for name in KEYED_SECTIONS}
+    single: dict[str, Any] = {}
+    flows: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for path in files:
+        parsed = _parse(path, problems)
+        if parsed is None:
+            continue
+        doc, content = parsed
+        for index, spec in enumerate(content.intents or []):
+            key = f"intents/{spec.id}"
+            if spec.id in examples:
+                problems.append(f"{doc.where(('intents', index, 'id'))}: intent '{spec.id}' is also defined at {where[key]}")
+                continue
+            examples[spec.id] = tuple(spec.examples)
+            where[key] = doc.where(("intents", index, "id"))
+        for section in KEYED_SECTIONS:
+            for key, value in (getattr(content, section) or {}).items():
+                ref = f"{section}/{key}"
+                if key in keyed[section]:
+                    problems.append(f"{doc.where((section, key))}: {section} '{key}' is also defined at {where[ref]}")
+                    continue
+                keyed[section][key] = value
+                where[ref] = doc.where((section, key))
+        for section in SINGLE_SECTIONS:
+            value = getattr(content, section)
+            if value is None:
+                continue
+            if section in single:
+                problems.append(f"{doc.where((section,))}: section '{section}' is also defined at {where[section]}")
+                continue
+            single[section] = value
+            where[section] = doc.where((section,))
+        if content.flow is not None:
+            flow_id = str(content.flow.get("id", path.stem))
+            if flow_id in flows:
+                problems.append(f"{doc.where(('flow',))}: flow '{flow_id}' is also defined at {where['flows/' + flow_id]}")
+            else:
+                flows[flow_id] = (doc, content.flow)
+                where[f"flows/{flow_id}"] = doc.where(("flow",))
+    for section, hint in (("centre", "content/centre.yaml"), ("crisis_lines", "content/crisis_lines.yaml")):
+        if section not in single:
+            problems.append(f"{content_dir}: the '{section}:' section is missing (expected in {hint})")
+    if problems:
+        raise ContentError(problems)
+    menus = {name: tuple(tuple(row) for row in rows) for name, rows in keyed["menus"].items()}
+    centre: Centre = single["centre"]
+    crisis_lines: CrisisLines = single["crisis_lines"]
+    return Catalog(
+        examples=MappingProxyType(examples),
+        vocabulary=single.get("vocabulary") or Vocabulary(),
+        safety=single.get("safety") or SafetyLexicon(),
+        answers=MappingProxyType(keyed["answers"]),
+        texts=MappingProxyType(keyed["texts"]),
+        menus=MappingProxyType(menus),
+        centre=centre,
+        crisis_lines=crisis_lines,
+        flows=MappingProxyType(flows),
+        availability=MappingProxyType(single.get("availability") or {}),
+        where=MappingProxyType(where),
+    )

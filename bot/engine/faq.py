@@ -1,0 +1,75 @@
+"""FAQ replies: an answer with its next steps, a clarifying question, an honest fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.catalog.models import Answer
+from bot.engine import payloads
+from bot.engine.replies import Button, Reply
+from bot.engine.texts import Texts, content_rows, merge_rows, one_per_row
+
+
+def intent_title(texts: Texts, intent: str) -> str:
+    """The short label of an intent for buttons: the answer's title, else a readable id."""
+    answer = texts.catalog.answers.get(intent)
+    if answer is not None and answer.title:
+        return answer.title
+    return intent.replace("_", " ").capitalize()
+
+
+def feedback_row(texts: Texts, intent: str) -> tuple[Button, ...]:
+    return (
+        texts.button("feedback_yes_label", payloads.build("fb", intent, "y")),
+        texts.button("feedback_no_label", payloads.build("fb", intent, "n")),
+    )
+
+
+def answer_replies(texts: Texts, intent: str, *, with_feedback: bool = True) -> list[Reply]:
+    """The messages of an intent's answer; the last one carries its next steps."""
+    answer: Answer | None = texts.catalog.answers.get(intent)
+    if answer is None:
+        return [texts.reply("fallback", texts.menu())]
+    rows: list[tuple[Button, ...]] = []
+    if answer.more:
+        rows.append((texts.button("more_label", payloads.build("more", intent)),))
+    rows.extend(content_rows(answer.buttons))
+    if with_feedback:
+        rows.append(feedback_row(texts, intent))
+    return _as_messages(texts, f"answer.{intent}", answer.messages, rows)
+
+
+def more_replies(texts: Texts, intent: str) -> list[Reply]:
+    """The "tell me more" part of an answer, with the same next steps."""
+    answer = texts.catalog.answers.get(intent)
+    if answer is None or not answer.more:
+        return answer_replies(texts, intent)
+    rows = list(content_rows(answer.buttons)) + [feedback_row(texts, intent)]
+    return _as_messages(texts, f"more.{intent}", answer.more, rows)
+
+
+def _as_messages(texts: Texts, key: str, messages: Sequence[str], rows: Sequence[Sequence[Button]]) -> list[Reply]:
+    replies = [Reply(key=key, text=texts.fill(message)) for message in messages[:-1]]
+    replies.append(Reply(key=key, text=texts.fill(messages[-1]), buttons=merge_rows(rows)))
+    return replies
+
+
+def candidate_buttons(texts: Texts, candidates: Sequence[str]) -> list[Button]:
+    return [Button(label=intent_title(texts, intent), payload=payloads.build("answer", intent)) for intent in candidates]
+
+
+def clarify_replies(texts: Texts, candidates: Sequence[str]) -> list[Reply]:
+    """"Did you mean…?" with the closest intents, and a way out."""
+    buttons = candidate_buttons(texts, candidates)
+    buttons.append(texts.button("clarify_none_label", "ask"))
+    return [texts.reply("clarify", one_per_row(buttons))]
+
+
+def fallback_replies(texts: Texts, candidates: Sequence[str], misunderstood: int) -> list[Reply]:
+    """An honest "I didn't understand"; from the third in a row, a person and the menu come first."""
+    if misunderstood >= 3:
+        return [texts.reply("fallback_repeated", texts.menu("stuck"))]
+    if candidates:
+        rows = one_per_row(candidate_buttons(texts, candidates[:2]))
+        return [texts.reply("fallback_suggest", merge_rows(rows, texts.menu("stuck")))]
+    return [texts.reply("fallback", texts.menu("stuck"))]

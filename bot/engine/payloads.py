@@ -1,0 +1,66 @@
+"""The button payload grammar: one short string per button, parsed in one place.
+
+The same strings are the `goto:` targets content editors write in YAML, so a button in
+content and a button built in code lead to the same place. Payloads stay <= 48 bytes so
+the Telegram codec can add its signature within Telegram's 64-byte limit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+MAX_PAYLOAD_BYTES: Final = 48
+EXPIRED_PAYLOAD: Final = "expired"
+
+# Targets a content editor may use in `goto:`; `answer:<id>`, `more:<id>` and `flow:<id>` take an argument.
+SIMPLE_TARGETS: Final = frozenset(
+    {"menu", "ask", "book", "mybooking", "human", "human:end", "privacy", "forget", "journal", "lines", "signs", "reflect"}
+)
+ARG_TARGETS: Final = frozenset({"answer", "more", "flow"})
+_ARG = re.compile(r"^[A-Za-z0-9_.:\-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A parsed payload: `kind` and its arguments (e.g. kind="answer", args=("rebuild_trust",))."""
+
+    kind: str
+    args: tuple[str, ...] = ()
+
+    def arg(self, index: int = 0, default: str = "") -> str:
+        return self.args[index] if len(self.args) > index else default
+
+
+def build(kind: str, *args: object) -> str:
+    """Join a payload; raises ValueError if it would not fit the channel's limit."""
+    text = ":".join([kind, *(str(arg) for arg in args)])
+    if len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload too long: {text!r}")
+    return text
+
+
+def parse(raw: str | None) -> Payload | None:
+    """Split a payload; None for anything malformed (treated as an expired button)."""
+    if not raw or len(raw.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        return None
+    parts = raw.split(":")
+    if not all(_ARG.match(part) for part in parts):
+        return None
+    return Payload(kind=parts[0], args=tuple(parts[1:]))
+
+
+def goto_problem(goto: str, known_intents: set[str], known_flows: set[str]) -> str | None:
+    """Why a content `goto:` leads nowhere, or None when it is valid."""
+    if goto in SIMPLE_TARGETS:
+        return None
+    kind, _, arg = goto.partition(":")
+    if kind not in ARG_TARGETS or not arg:
+        allowed = ", ".join(sorted(SIMPLE_TARGETS | {f"{k}:<id>" for k in ARG_TARGETS}))
+        return f"unknown target '{goto}' (allowed: {allowed})"
+    if kind in {"answer", "more"} and arg not in known_intents:
+        return f"'{goto}' names an intent that has no answer"
+    if kind == "flow" and arg not in known_flows:
+        return f"'{goto}' names a flow that does not exist"
+    return None

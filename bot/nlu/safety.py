@@ -1,0 +1,318 @@
+"""The safety check: does this message speak of suicide, self-harm, or danger at home?
+
+It runs on every incoming text before anything else. The phrases are content
+(intents/safety.yaml, `SafetyLexicon`); this module holds the logic, in order:
+
+1. normalise: lower case, contractions expanded ("can't" -> "can not"), sentence ends kept as
+   "|" (commas as ","), spellings and slang from the lexicon ("kms" -> "kill myself"),
+   letter runs shortened ("diiiie" -> "die"), and long distinctive words corrected when typed
+   a letter or two off ("suicidel" -> "suicidal");
+2. remove idioms and hyperbole ("this is killing me", "she'd kill me if she found out"),
+   unless a word nearby says it is meant literally ("I'm scared he'd kill me if he found out");
+3. try every pattern; a match right after a negator ("I'm not going to hurt myself") does not
+   count, but a negated crisis phrase followed by "but", "unless", "yet"... does: people
+   minimise ("I'd never kill myself but sometimes...") and a false alarm costs far less than
+   a missed crisis;
+4. crisis wins over unsafe_at_home, unless the crisis words sit inside a longer unsafe phrase
+   ("he threatens to kill himself if I leave" is coercion).
+
+Pure and deterministic: regular expressions are compiled once in `from_lexicon`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, Literal
+
+import yaml
+from pydantic import ValidationError
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.catalog.safety_model import SafetyLexicon, phrase_regex
+from bot.errors import ContentError
+
+SafetyLabel = Literal["crisis", "unsafe_at_home"]
+
+BOUNDARY: Final = "|"
+SOFT_BOUNDARY: Final = ","
+NEGATION_REACH: Final = 5  # words between a negator and the phrase it cancels ("not really going to ever")
+IDIOM_CONTEXT_BEFORE: Final = 6
+IDIOM_CONTEXT_AFTER: Final = 8
+FUZZY_MIN_LENGTH: Final = 6
+FUZZY_LONG_WORD: Final = 9  # from this length two typos are forgiven, below it one
+DESPITE_NEGATION: Final = "+despite_negation"
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
+_CONTRACTIONS: Final = (
+    (re.compile(r"\bcan'?t\b"), "can not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bain't\b"), "is not"),
+    (re.compile(r"\bcannot\b"), "can not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"'m\b"), " am"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"\b(he|she|it|that|what|there|who|where|here|life|everyone|everything|nobody|someone)'s\b"), r"\1 is"),
+)
+_JOINERS = str.maketrans("", "", "'*")  # "k*ll" -> "kll", "dont" and "don't" meet
+_HARD_STOPS = re.compile(r"[.!?;:\n\r()\[\]{}\"“”«»¿¡]+")
+_ELLIPSIS = re.compile(r"\.{2,}|…")
+_LETTER_RUNS = re.compile(r"(\D)\1{2,}")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    """The safety check fired: which label, and the id of the pattern (never the person's words)."""
+
+    label: SafetyLabel
+    pattern: str
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """A pattern with its phrases joined into one regular expression."""
+
+    id: str
+    label: SafetyLabel
+    regex: re.Pattern[str]
+    negatable: bool
+
+
+@dataclass(frozen=True)
+class _Idiom:
+    """An idiom's phrases as one regular expression, and what nearby makes it literal."""
+
+    id: str
+    regex: re.Pattern[str]
+    unless: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    label: SafetyLabel
+    pattern: str
+    start: int
+    end: int
+
+
+def _keep(char: str) -> str:
+    """Letters, digits and combining marks stay (Devanagari survives); emoji and symbols become spaces."""
+    return char if unicodedata.category(char)[0] in "LNM" or char in " |," else " "
+
+
+def clean(text: str) -> str:
+    """Lower case, contractions expanded, sentence ends as " | ", commas as " , ", the rest words."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    text = text.translate(_JOINERS)
+    text = _ELLIPSIS.sub(" , ", text)
+    text = _HARD_STOPS.sub(" | ", text).replace(",", " , ").replace("-", " ").replace("_", " ")
+    text = "".join(_keep(char) for char in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _regex(phrases: list[str], groups: Mapping[str, list[str]]) -> tuple[re.Pattern[str], set[str]]:
+    words: set[str] = set()
+    bodies = []
+    for phrase in phrases:
+        body, named = phrase_regex(phrase, groups)
+        bodies.append(body)
+        words |= named
+    return re.compile("|".join(bodies)), words
+
+
+def _token_fixer(lexicon: SafetyLexicon, vocabulary: frozenset[str]) -> Callable[[str], tuple[str, ...]]:
+    """Per-token spelling: the lexicon's spellings, shortened letter runs, then a fuzzy fix."""
+    spellings = {key.lower(): tuple(clean(value).split()) for key, value in lexicon.spellings.items()}
+    fuzzy_words = sorted({word.lower() for word in lexicon.fuzzy_words})
+    protected = vocabulary | {word.lower() for word in lexicon.not_typos}
+
+    def known(token: str) -> bool:
+        return token in protected or token in spellings
+
+    @lru_cache(maxsize=8192)
+    def fix(token: str) -> tuple[str, ...]:
+        if token in spellings:
+            return spellings[token]
+        if _LETTER_RUNS.search(token):
+            two, one = _LETTER_RUNS.sub(r"\1\1", token), _LETTER_RUNS.sub(r"\1", token)
+            token = one if known(one) and not known(two) else two
+            if token in spellings:
+                return spellings[token]
+        if len(token) < FUZZY_MIN_LENGTH or known(token) or not token.isalpha() or not fuzzy_words:
+            return (token,)
+        cutoff = 2 if len(token) >= FUZZY_LONG_WORD else 1
+        best = process.extractOne(token, fuzzy_words, scorer=OSA.distance, score_cutoff=cutoff)
+        if best is not None and best[0][0] == token[0]:
+            return (best[0],)
+        return (token,)
+
+    return fix
+
+
+@dataclass(frozen=True)
+class SafetyDetector:
+    """Decides, for one message, whether the safety answer must replace everything else."""
+
+    patterns: tuple[_Pattern, ...]
+    idioms: tuple[_Idiom, ...]
+    negators: tuple[tuple[str, ...], ...]
+    bridges: frozenset[str]
+    care_words: frozenset[str]
+    fix_token: Callable[[str], tuple[str, ...]]
+
+    @classmethod
+    def from_lexicon(cls, lexicon: SafetyLexicon) -> SafetyDetector:
+        """Compile the lexicon's phrases once; the lexicon was validated when it was loaded."""
+        vocabulary: set[str] = set()
+        patterns = []
+        for pattern in lexicon.patterns:
+            regex, words = _regex(pattern.phrases, lexicon.groups)
+            vocabulary |= words
+            patterns.append(_Pattern(pattern.id, pattern.label, regex, pattern.negatable))
+        idioms = []
+        for idiom in lexicon.idioms:
+            regex, words = _regex(idiom.phrases, lexicon.groups)
+            unless, unless_words = _regex(idiom.unless_near, lexicon.groups) if idiom.unless_near else (None, set())
+            vocabulary |= words | unless_words
+            idioms.append(_Idiom(idiom.id, regex, unless))
+        small_words = [*lexicon.negators, *lexicon.negation_bridges, *lexicon.care_despite_negation]
+        for phrase in [*small_words, *lexicon.spellings.values()]:
+            vocabulary |= set(clean(phrase).split())
+        return cls(
+            patterns=tuple(patterns),
+            idioms=tuple(idioms),
+            negators=tuple(tuple(clean(n).split()) for n in lexicon.negators if clean(n)),
+            bridges=frozenset(clean(b) for b in lexicon.negation_bridges),
+            care_words=frozenset(clean(c) for c in lexicon.care_despite_negation),
+            fix_token=_token_fixer(lexicon, frozenset(vocabulary)),
+        )
+
+    def normalise(self, text: str) -> list[str]:
+        """The message as the patterns see it: a list of tokens, "|" and "," between sentences."""
+        tokens: list[str] = []
+        for token in clean(text).split():
+            tokens.extend((token,) if token in (BOUNDARY, SOFT_BOUNDARY) else self.fix_token(token))
+        return tokens
+
+    def check(self, text: str) -> SafetyVerdict | None:
+        """The safety verdict for one message, or None when it is safe to answer normally."""
+        tokens = self._without_idioms(self.normalise(text))
+        if not tokens:
+            return None
+        joined, starts = _join(tokens)
+        hits: list[_Hit] = []
+        negated: list[_Hit] = []
+        for pattern in self.patterns:
+            for match in pattern.regex.finditer(joined):
+                hit = _Hit(pattern.label, pattern.id, match.start(), match.end())
+                first = bisect_right(starts, match.start()) - 1
+                if pattern.negatable and self._negated(tokens, first):
+                    negated.append(hit)
+                    continue
+                hits.append(hit)
+                break
+        return _decide(hits) or self._care_despite_negation(negated, tokens, starts)
+
+    def _without_idioms(self, tokens: list[str]) -> list[str]:
+        """Replace each idiom by a sentence break, unless a word nearby says it is literal."""
+        joined, starts = _join(tokens)
+        drop: list[tuple[int, int]] = []
+        for idiom in self.idioms:
+            for match in idiom.regex.finditer(joined):
+                first = bisect_right(starts, match.start()) - 1
+                last = bisect_right(starts, match.end() - 1) - 1
+                if idiom.unless is not None:
+                    context = " ".join(tokens[max(0, first - IDIOM_CONTEXT_BEFORE) : last + 1 + IDIOM_CONTEXT_AFTER]) + " "
+                    if idiom.unless.search(context):
+                        continue
+                drop.append((first, last))
+        if not drop:
+            return tokens
+        gone = [False] * len(tokens)
+        for first, last in drop:
+            for index in range(first, last + 1):
+                gone[index] = True
+        kept: list[str] = []
+        for index, token in enumerate(tokens):
+            if not gone[index]:
+                kept.append(token)
+            elif index == 0 or not gone[index - 1]:
+                kept.append(BOUNDARY)
+        return kept
+
+    def _negated(self, tokens: list[str], first: int) -> bool:
+        """True when a negator stands just before token `first`, perhaps across a few bridge words."""
+        index = first - 1
+        for _ in range(NEGATION_REACH + 1):
+            if index < 0 or tokens[index] in (BOUNDARY, SOFT_BOUNDARY):
+                return False
+            for negator in self.negators:
+                size = len(negator)
+                if index + 1 >= size and tuple(tokens[index + 1 - size : index + 1]) == negator:
+                    return True
+            if tokens[index] not in self.bridges:
+                return False
+            index -= 1
+        return False
+
+    def _care_despite_negation(self, negated: list[_Hit], tokens: list[str], starts: list[int]) -> SafetyVerdict | None:
+        """A denied crisis followed by "but", "unless", "yet"...: err towards care."""
+        for hit in negated:
+            if hit.label != "crisis":
+                continue
+            after = bisect_right(starts, hit.end - 1)
+            if any(token in self.care_words for token in tokens[after:]):
+                return SafetyVerdict("crisis", hit.pattern + DESPITE_NEGATION)
+        return None
+
+
+def _join(tokens: list[str]) -> tuple[str, list[int]]:
+    """The tokens as one string with a trailing space (the phrase grammar's shape) and each start."""
+    starts: list[int] = []
+    offset = 0
+    for token in tokens:
+        starts.append(offset)
+        offset += len(token) + 1
+    return " ".join(tokens) + " ", starts
+
+
+def _decide(hits: list[_Hit]) -> SafetyVerdict | None:
+    """Crisis first, unless every crisis phrase sits inside a longer unsafe one (a threat using it)."""
+    unsafe = [hit for hit in hits if hit.label == "unsafe_at_home"]
+    for hit in hits:
+        if hit.label != "crisis":
+            continue
+        inside = next((u for u in unsafe if u.start <= hit.start and hit.end <= u.end and u.end - u.start > hit.end - hit.start), None)
+        if inside is None:
+            return SafetyVerdict("crisis", hit.pattern)
+    if unsafe:
+        return SafetyVerdict("unsafe_at_home", unsafe[0].pattern)
+    return None
+
+
+def load_safety_lexicon(path: Path) -> SafetyLexicon:
+    """Read the `safety:` section of a YAML file (tests and tools; the app uses the catalogue loader)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ContentError([f"{path}: cannot read the safety lexicon: {error}"]) from error
+    if not isinstance(data, dict) or not isinstance(data.get("safety"), dict):
+        raise ContentError([f"{path}: expected a top-level 'safety:' mapping"])
+    try:
+        return SafetyLexicon(**data["safety"])
+    except ValidationError as error:
+        raise ContentError([f"{path}: safety: {item['msg']}" for item in error.errors()]) from error
+
+

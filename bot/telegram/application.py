@@ -1,0 +1,232 @@
+"""Build and run python-telegram-bot's `Application`: polling by default, a webhook when configured.
+
+The application owns the engine's lifetime (opened in `post_init`, closed in
+`post_shutdown`), registers the command menu, and schedules the outbox drain. Tests
+and embedders use `start_application` / `stop_application`, which follow the same
+order as `run_polling` without taking over the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+
+from bot.errors import ConfigError
+from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
+from bot.telegram.codec import CallbackCodec
+from bot.telegram.errors import on_error, with_retries
+from bot.telegram.outbox import Outbox, OutboxDrainer
+from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+LOGGER: Final = logging.getLogger("bot.telegram")
+ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
+OUTBOX_INTERVAL_SECONDS: Final = 5.0
+CHANNEL_KEY: Final = "alumaura.channel"
+DRAINER_KEY: Final = "alumaura.outbox"
+
+# Short and plain, like the bot's voice; /menu and /help are how people find the rest.
+COMMANDS: Final = (
+    ("start", "Start here"),
+    ("menu", "Show the menu"),
+    ("reflect", "Reflect on what happened"),
+    ("signs", "Signs of micro-cheating"),
+    ("book", "Book a session with a therapist"),
+    ("mybooking", "See or change your booking"),
+    ("human", "Talk to a person"),
+    ("journal", "Your private journal"),
+    ("privacy", "What I keep and why"),
+    ("forget", "Delete what I keep about you"),
+    ("help", "How I can help"),
+)
+
+
+class Engine(DialogueEngine, Outbox, Protocol):
+    """Everything the Telegram channel uses of the engine, including its lifetime."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Long polling; `timeout` is the getUpdates long-poll in seconds."""
+
+    timeout: float = 10.0
+    interval: float = 0.0
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook served by python-telegram-bot itself, with Telegram's secret-token check."""
+
+    url: str
+    listen: str
+    port: int
+    secret_token: str
+
+
+def bot_commands() -> list[BotCommand]:
+    """The command menu registered with `set_my_commands`."""
+    return [BotCommand(command, description) for command, description in COMMANDS]
+
+
+def file_base_url(base_url: str) -> str:
+    """The file URL that goes with a Bot API base URL (`.../bot` -> `.../file/bot`)."""
+    stem = base_url.rstrip("/")
+    if stem.endswith("/bot"):
+        return f"{stem[: -len('/bot')]}/file/bot"
+    return f"{stem}/file/bot"
+
+
+def webhook_path(url: str) -> str:
+    """The path python-telegram-bot listens on for a public webhook URL."""
+    return urlparse(url).path.strip("/")
+
+
+def derive_webhook_secret(token: str) -> str:
+    """A stable secret token when WEBHOOK_SECRET is unset, so the webhook is never open to anyone."""
+    return hmac.new(token.encode("utf-8"), b"alumaura/telegram/webhook/v1", hashlib.sha256).hexdigest()
+
+
+def bot_token(settings: Settings) -> str:
+    """The token, or a ConfigError that says what to set."""
+    if settings.telegram_bot_token is None:
+        raise ConfigError(["TELEGRAM_BOT_TOKEN is not set (create a bot with @BotFather)"])
+    return settings.telegram_bot_token.get_secret_value()
+
+
+def webhook_from_settings(settings: Settings) -> Webhook | None:
+    """Webhook mode when WEBHOOK_URL is set, else None (polling)."""
+    if not settings.webhook_url:
+        return None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else derive_webhook_secret(bot_token(settings))
+    return Webhook(url=settings.webhook_url, listen=settings.webhook_listen, port=settings.webhook_port, secret_token=secret)
+
+
+def channel_of(application: Application[Any, Any, Any, Any, Any, Any]) -> TelegramChannel:
+    """The channel an application was built with (for the staff hook and tests)."""
+    channel: TelegramChannel = application.bot_data[CHANNEL_KEY]
+    return channel
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    staff_handler: StaffHandler = ignore_staff_update,
+    outbox_interval: float = OUTBOX_INTERVAL_SECONDS,
+    max_running: int = DEFAULT_MAX_RUNNING,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot's `Application`: one handler routing everything, per-person ordering, rate limiting.
+
+    `staff_handler` receives every update from STAFF_CHAT_ID (the handoff work plugs in here).
+    """
+    token = bot_token(settings)
+    builder = ApplicationBuilder().token(token).concurrent_updates(PerUserUpdateProcessor(max_running=max_running))
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url).base_file_url(file_base_url(settings.telegram_base_url))
+    if settings.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter())
+    channel = TelegramChannel(engine, CallbackCodec.from_token(token), staff_chat_id=settings.staff_chat_id, staff_handler=staff_handler)
+    drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id)
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await engine.start()
+        try:
+            await with_retries(lambda: application.bot.set_my_commands(bot_commands()), what="set_my_commands")
+        except TelegramError as error:
+            LOGGER.warning("command menu not registered error=%s", type(error).__name__)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(drainer.job, interval=outbox_interval, first=outbox_interval, name="outbox")
+        LOGGER.info("telegram started bot=@%s staff_chat=%s", application.bot.username, settings.staff_chat_id is not None)
+
+    async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await engine.close()
+
+    application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    channel.on_replied = lambda: drainer.nudge(application)
+    application.bot_data[CHANNEL_KEY] = channel
+    application.bot_data[DRAINER_KEY] = drainer
+    application.add_handler(TypeHandler(Update, channel.on_update))
+    application.add_error_handler(on_error)
+    return application
+
+
+def _log_polling_error(error: TelegramError) -> None:
+    LOGGER.warning("polling failed error=%s; python-telegram-bot retries", type(error).__name__)
+
+
+async def start_application(application: Application[Any, Any, Any, Any, Any, Any], mode: Polling | Webhook = Polling()) -> None:
+    """Start like `run_polling`/`run_webhook` do (initialize, post_init, updater, start), in the running loop."""
+    updater = application.updater
+    if updater is None:
+        raise ConfigError(["the application was built without an updater"])
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    if isinstance(mode, Webhook):
+        await updater.start_webhook(
+            listen=mode.listen,
+            port=mode.port,
+            url_path=webhook_path(mode.url),
+            webhook_url=mode.url,
+            secret_token=mode.secret_token,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        await updater.start_polling(
+            timeout=mode.timeout,
+            poll_interval=mode.interval,
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=_log_polling_error,
+        )
+    await application.start()
+
+
+async def stop_application(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop in `run_polling`'s order: updater, application, shutdown, post_shutdown (closes the engine)."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
+def run_telegram(settings: Settings) -> None:
+    """Run the bot until interrupted: long polling, or a webhook when WEBHOOK_URL is set."""
+    # Opt in to python-telegram-bot 22's timedelta durations; the int form warns on every flood wait.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bot.app import build_engine  # imported here: bot.app wires this module in
+
+    application = build_application(settings, build_engine(settings))
+    webhook = webhook_from_settings(settings)
+    if webhook is None:
+        LOGGER.info("telegram mode=polling")
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    LOGGER.info("telegram mode=webhook listen=%s port=%s", webhook.listen, webhook.port)
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook_path(webhook.url),
+        webhook_url=webhook.url,
+        secret_token=webhook.secret_token,
+        allowed_updates=ALLOWED_UPDATES,
+    )
