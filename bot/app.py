@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.catalog.loader import Catalog, load_catalog
 from bot.config import Settings
 from bot.engine.core import Engine, EngineOptions
+from bot.engine.journal import install_journal
 from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher, MatchThresholds
 from bot.nlu.safety import SafetyDetector
 from bot.storage.store import Store
@@ -49,10 +50,12 @@ def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
         staff_chat_id=settings.staff_chat_id,
         admin_user_ids=frozenset(settings.admin_user_ids),
     )
-    return Engine(
+    engine = Engine(
         catalog=catalog,
         store=Store(settings.database_path),
         detector=build_detector(catalog),
         matcher=build_matcher(catalog, settings),
         options=options,
     )
+    install_journal(engine)
+    return engine

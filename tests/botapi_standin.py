@@ -18,6 +18,7 @@ connection (never processed, so a retry is not a duplicate) or a slow answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -148,9 +149,10 @@ def markdown_v2_problem(text: str) -> str | None:
 class Fault:
     """How to misbehave on one call."""
 
-    kind: Literal["flood", "server_error", "drop", "slow"]
+    kind: Literal["flood", "server_error", "drop", "slow", "bad_request"]
     retry_after: int = 1
     delay: float = 0.0
+    description: str = ""
 
     @classmethod
     def flood(cls, retry_after: int = 1) -> Fault:
@@ -167,6 +169,10 @@ class Fault:
     @classmethod
     def slow(cls, delay: float) -> Fault:
         return cls("slow", delay=delay)
+
+    @classmethod
+    def bad_request(cls, description: str = "Bad Request: message can't be edited") -> Fault:
+        return cls("bad_request", description=description)
 
 
 @dataclass
@@ -233,6 +239,8 @@ class ChatState:
     blocked: bool = False
     messages: dict[int, JSON] = field(default_factory=dict)
     topics: dict[int, str] = field(default_factory=dict)
+    closed_topics: set[int] = field(default_factory=set)
+    members: dict[int, str] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_message_id(self) -> int:
@@ -380,6 +388,7 @@ class BotApiStandIn:
         self.webhook: JSON = {}
         self.webhook_posts: list[int] = []
         self._updates: list[JSON] = []
+        self._last_update_id = 0
         self._confirmed_below = 0
         self._update_ids = itertools.count(1000)
         self._user_ids = itertools.count(10_001)
@@ -543,14 +552,34 @@ class BotApiStandIn:
         self._enqueue({"callback_query": query})
         return query_id
 
-    def group_message(self, user: TgUser, group: ChatState, text: str, *, thread_id: int | None = None) -> JSON:
-        """Someone writes in a group the bot is in."""
-        message = self._user_message(user, group, self._text_content(text), thread_id=thread_id)
+    def add_member(self, group: ChatState, user: TgUser, status: str = "member") -> None:
+        """`user` joins `group` ("member", "administrator", "creator"; "left" or "kicked" to remove)."""
+        group.members[user.id] = status
+
+    def group_message(
+        self,
+        user: TgUser,
+        group: ChatState,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: Shown | JSON | None = None,
+    ) -> JSON:
+        """Someone writes in a group the bot is in (in a forum topic, or as a reply to a message)."""
+        content = self._text_content(text)
+        if reply_to is not None:
+            replied_id = reply_to.message_id if isinstance(reply_to, Shown) else int(reply_to["message_id"])
+            content["reply_to_message"] = self._public(group.messages[replied_id])
+        elif thread_id is not None:
+            # In a topic, Telegram presents a plain message as a reply to the topic's first message.
+            content["reply_to_message"] = {"message_id": thread_id, "chat": group.to_dict(), "date": now_seconds(), "forum_topic_created": {"name": group.topics.get(thread_id, "topic"), "icon_color": 7322096}}
+        message = self._user_message(user, group, content, thread_id=thread_id)
         self._enqueue({"message": message})
         return message
 
     def _enqueue(self, body: JSON) -> int:
         update = {"update_id": next(self._update_ids), **body}
+        self._last_update_id = int(update["update_id"])
         if self.webhook.get("url"):
             self._webhook_queue.put_nowait(update)
             if self._webhook_task is None:
@@ -563,7 +592,7 @@ class BotApiStandIn:
     @property
     def last_update_id(self) -> int:
         """The id of the newest update people caused (0 before any)."""
-        return self._updates[-1]["update_id"] if self._updates else 0
+        return self._last_update_id
 
     # ------------------------------------------------------------ what the bot showed
 
@@ -596,7 +625,9 @@ class BotApiStandIn:
 
         async def _wait() -> None:
             while not predicate():
-                await self._changed.wait()
+                # Also look again now and then: the predicate may watch the bot's side too.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), 0.05)
 
         try:
             await asyncio.wait_for(_wait(), timeout)
@@ -668,10 +699,12 @@ class BotApiStandIn:
             )
         if fault.kind == "server_error":
             return self._answer_error(ApiError(500, "Internal Server Error"))
+        if fault.kind == "bad_request":
+            return self._answer_error(ApiError(400, fault.description))
         # A dropped connection: nothing processed, nothing answered.
         if request.transport is not None:
             request.transport.abort()
-        raise web.HTTPServiceUnavailable()
+        return web.Response(status=204)
 
     def _record(self, method: str, params: JSON, outcome: str) -> None:
         self.calls.append(Call(method=method, params=params, outcome=outcome, at=time.monotonic()))
@@ -718,6 +751,7 @@ class BotApiStandIn:
         if offset > self._confirmed_below:
             self._confirmed_below = offset
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._notify()
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(None)  # the older poller ends with 409, as on Telegram
         poller: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -775,6 +809,8 @@ class BotApiStandIn:
         thread_id = params.get("message_thread_id")
         if thread_id is not None and chat.is_forum and thread_id not in chat.topics:
             raise ApiError(400, "Bad Request: message thread not found")
+        if thread_id is not None and thread_id in chat.closed_topics:
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
         message = self._bot_message(chat, text, markup, thread_id if chat.is_forum else None)
         self.events.append(shown_from("sent", chat.id, message, markup))
         return self._public(message)
@@ -855,7 +891,7 @@ class BotApiStandIn:
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
-        gifts = {"unlimited_gifts": True, "limited_gifts": True, "unique_gifts": True, "premium_subscription": True}
+        gifts = {"unlimited_gifts": True, "limited_gifts": True, "unique_gifts": True, "premium_subscription": True, "gifts_from_channels": True}
         return {**chat.to_dict(), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
     async def _api_sendchataction(self, params: JSON) -> bool:
@@ -876,6 +912,56 @@ class BotApiStandIn:
     def delete_topic(self, chat: ChatState, thread_id: int) -> None:
         """Staff delete a forum topic: later sends to it are 400 "message thread not found"."""
         chat.topics.pop(thread_id, None)
+        chat.closed_topics.discard(thread_id)
+
+    def close_topic(self, chat: ChatState, thread_id: int) -> None:
+        """Staff close a forum topic: later sends to it are 400 "TOPIC_CLOSED" until it is reopened."""
+        chat.closed_topics.add(thread_id)
+
+    def _topic(self, params: JSON) -> tuple[ChatState, int]:
+        chat = self._chat_for_send(params)
+        thread_id = params.get("message_thread_id")
+        if not chat.is_forum:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        if not isinstance(thread_id, int) or thread_id not in chat.topics:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        return chat, thread_id
+
+    async def _api_closeforumtopic(self, params: JSON) -> bool:
+        chat, thread_id = self._topic(params)
+        if thread_id in chat.closed_topics:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        chat.closed_topics.add(thread_id)
+        return True
+
+    async def _api_reopenforumtopic(self, params: JSON) -> bool:
+        chat, thread_id = self._topic(params)
+        if thread_id not in chat.closed_topics:
+            raise ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
+        chat.closed_topics.discard(thread_id)
+        return True
+
+    async def _api_editforumtopic(self, params: JSON) -> bool:
+        chat, thread_id = self._topic(params)
+        if params.get("name"):
+            chat.topics[thread_id] = str(params["name"])
+        return True
+
+    async def _api_deleteforumtopic(self, params: JSON) -> bool:
+        chat, thread_id = self._topic(params)
+        self.delete_topic(chat, thread_id)
+        return True
+
+    async def _api_getchatmember(self, params: JSON) -> JSON:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if user_id == BOT_ID:
+            return chat_member(self.bot_user, "administrator")
+        status = chat.members.get(user_id, "left") if isinstance(user_id, int) else "left"
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        return chat_member(user, status)
 
     # ------------------------------------------------------------ webhook delivery
 
@@ -919,3 +1005,19 @@ def media_content(kind: str, user: TgUser, *, own_contact: bool = True) -> JSON:
     if kind not in contents:
         raise ValueError(f"unknown media kind {kind!r}; known: {sorted(contents)}")
     return contents[kind]
+
+
+def chat_member(user: JSON, status: str) -> JSON:
+    """A ChatMember object as the Bot API returns it for `status`."""
+    if status == "administrator":
+        rights = (
+            "can_be_edited can_manage_chat can_change_info can_delete_messages can_invite_users can_restrict_members "
+            "can_pin_messages can_promote_members can_manage_video_chats can_post_stories can_edit_stories "
+            "can_delete_stories can_manage_topics"
+        ).split()
+        return {"user": user, "status": status, "is_anonymous": False, **{right: right != "can_be_edited" for right in rights}}
+    if status == "creator":
+        return {"user": user, "status": status, "is_anonymous": False}
+    if status == "kicked":
+        return {"user": user, "status": status, "until_date": 0}
+    return {"user": user, "status": status}

@@ -24,7 +24,7 @@ from bot.engine.replies import Button, Incoming, Reply
 from bot.telegram.application import Polling, build_application, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.render import render_reply
-from botapi_standin import BOT_ID, BotApiStandIn, Shown, TgUser
+from tests.botapi_standin import BOT_ID, BotApiStandIn, Shown, TgUser
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 SETTLE_TIMEOUT = 10.0
@@ -201,30 +201,47 @@ class FakeEngine:
 
 
 class RecordingEngine:
-    """Wraps the real engine and records the replies it returned per person (to check delivery)."""
+    """Wraps the real engine and records each turn's replies per person, to compare with what arrived."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.replies: dict[int, list[Reply]] = {}
+        self.turns: dict[int, list[list[Reply]]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         replies = await self.inner.handle(incoming)
-        self.replies.setdefault(incoming.user_id, []).extend(replies)
+        self.turns.setdefault(incoming.user_id, []).append(list(replies))
         return replies
 
+    def replies(self, user_id: int) -> list[Reply]:
+        """Every reply the engine gave this person, in order."""
+        return [reply for turn in self.turns.get(user_id, []) for reply in turn]
 
-def expected_texts(replies: Sequence[Reply], owner_id: int) -> list[str]:
-    """The message texts a person should see for `replies` (no edits involved)."""
+    def last_turn(self, user_id: int) -> list[Reply]:
+        """The replies of this person's latest turn."""
+        return self.turns[user_id][-1]
+
+
+def expected_texts(replies: Sequence[Reply]) -> list[str]:
+    """The message texts a person should see for `replies`, sent or edited in, in order."""
     codec = CallbackCodec(b"only-texts-matter")
-    return [message.text for reply in replies for message in render_reply(reply, codec, owner_id)]
+    return [message.text for reply in replies for message in render_reply(reply, codec, 1)]
 
 
-def sent_texts(standin: BotApiStandIn, chat_id: int) -> list[str]:
-    """Texts of every message the bot sent to a chat, in order (edits excluded)."""
-    return [event.text for event in standin.events_in(chat_id) if event.kind == "sent"]
+def keys(replies: Sequence[Reply]) -> list[str]:
+    """Content keys of replies: what transcripts assert on."""
+    return [reply.key for reply in replies]
+
+
+def label_for(replies: Sequence[Reply], payload_prefix: str) -> str:
+    """The label of the first button whose payload starts with `payload_prefix`."""
+    for reply in replies:
+        for button in reply.all_buttons():
+            if button.payload.startswith(payload_prefix):
+                return button.label
+    raise AssertionError(f"no button for {payload_prefix!r} in {[b.payload for r in replies for b in r.all_buttons()]}")
 
 
 def menu_reply(edit: bool = False) -> Reply:

@@ -88,10 +88,11 @@ def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -
     flows = set(catalog.flows)
     answered = set(catalog.answers)
     for intent, answer in catalog.answers.items():
-        for button in answer.buttons:
+        for index, button in enumerate(answer.buttons):
             problem = goto_problem(button.goto, answered, flows)
             if problem:
-                report.errors.append(f"{where[f'answers/{intent}']}: button '{button.label}': {problem}")
+                place = catalog.locate(f"answers/{intent}", "buttons", index)
+                report.errors.append(f"{place}: button '{button.label}': {problem}")
         for message in [*answer.messages, *answer.more]:
             unknown = placeholders_in(message) - PLACEHOLDERS
             if unknown:
@@ -99,11 +100,12 @@ def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -
         if answer.title is None and intent not in SAFETY_INTENTS:
             report.warnings.append(f"{where[f'answers/{intent}']}: answer '{intent}' has no title (used in 'did you mean' buttons)")
     for name, rows in catalog.menus.items():
-        for row in rows:
-            for button in row:
+        for row_index, row in enumerate(rows):
+            for index, button in enumerate(row):
                 problem = goto_problem(button.goto, answered, flows)
                 if problem:
-                    report.errors.append(f"{where[f'menus/{name}']}: button '{button.label}': {problem}")
+                    place = catalog.locate(f"menus/{name}", row_index, index)
+                    report.errors.append(f"{place}: button '{button.label}': {problem}")
     for key in sorted((REQUIRED_TEXTS | extra_texts) - set(catalog.texts)):
         report.errors.append(f"content/texts.yaml: the text '{key}' is missing (the bot uses it)")
     for key, text in catalog.texts.items():

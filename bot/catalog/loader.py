@@ -38,6 +38,15 @@ class Catalog:
     flows: Mapping[str, Any]
     availability: Mapping[str, Any]
     where: Mapping[str, str] = field(default_factory=dict)
+    docs: Mapping[str, LocatedYaml] = field(default_factory=dict)
+
+    def locate(self, ref: str, *subpath: str | int) -> str:
+        """"file:line" of `ref` ("answers/rebuild_trust") or of a place inside it (..., "buttons", 2)."""
+        doc = self.docs.get(ref)
+        if doc is None:
+            return self.where.get(ref, ref)
+        section, _, key = ref.partition("/")
+        return doc.where((section, key, *subpath))
 
     def text(self, key: str) -> str:
         """A UI text by key; a missing key is a content bug caught by `check`, shown as the key."""
@@ -92,6 +101,7 @@ def load_catalog(content_dir: Path) -> Catalog:
     single: dict[str, Any] = {}
     flows: dict[str, Any] = {}
     where: dict[str, str] = {}
+    docs: dict[str, LocatedYaml] = {}
     for path in files:
         parsed = _parse(path, problems)
         if parsed is None:
@@ -112,6 +122,7 @@ def load_catalog(content_dir: Path) -> Catalog:
                     continue
                 keyed[section][key] = value
                 where[ref] = doc.where((section, key))
+                docs[ref] = doc
         for section in SINGLE_SECTIONS:
             value = getattr(content, section)
             if value is None:
@@ -148,4 +159,5 @@ def load_catalog(content_dir: Path) -> Catalog:
         flows=MappingProxyType(flows),
         availability=MappingProxyType(single.get("availability") or {}),
         where=MappingProxyType(where),
+        docs=MappingProxyType(docs),
     )

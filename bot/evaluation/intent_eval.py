@@ -13,8 +13,9 @@ The metrics, precisely (in-scope = every line whose expected intent is not "out_
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -185,3 +186,31 @@ def format_report(report: IntentReport, show_errors: int = 20) -> str:
                 f"  [{p.decision} {p.predicted} top={p.top} {p.score:.0f}] expected {p.expected}: {p.text}"
             )
     return "\n".join(lines)
+
+
+def _squash(text: str) -> str:
+    """Case- and space-insensitive form of a phrasing, the default grouping key for folds."""
+    return " ".join(text.casefold().split())
+
+
+def cross_validation_folds(
+    examples: Mapping[str, Sequence[str]],
+    k: int = 5,
+    key: Callable[[str], str] = _squash,
+) -> Iterator[tuple[dict[str, list[str]], list[dict[str, str]]]]:
+    """Hold out each fifth (1/k) of the examples in turn: yields (training examples, held-out rows).
+
+    Phrasings with the same `key` (e.g. the same normalised text) fall in the same fold, so
+    a held-out line never has its twin in training. Fold membership comes from a CRC of the
+    key: deterministic across runs and machines, no random state.
+    """
+    for fold in range(k):
+        train: dict[str, list[str]] = {}
+        held_out: list[dict[str, str]] = []
+        for intent, phrasings in examples.items():
+            for phrasing in phrasings:
+                if zlib.crc32(f"{intent}|{key(phrasing)}".encode()) % k == fold:
+                    held_out.append({"text": phrasing, "intent": intent})
+                else:
+                    train.setdefault(intent, []).append(phrasing)
+        yield train, held_out

@@ -1,10 +1,11 @@
 """Turn what people type on a phone into comparable tokens.
 
-The steps, in order (each one measured on the development set, see the matcher):
-clean (Unicode NFKC, casefold, apostrophes joined, punctuation and emoji dropped,
-letter runs like "sooo" shortened) -> optional typo correction against the words the
-intents themselves use -> slang expansion ("bf" -> "boyfriend") -> concept groups
-("boyfriend" -> "partner"). Everything here is pure and deterministic.
+The steps, in order: clean (Unicode NFKC, casefold, apostrophes joined, punctuation and
+emoji dropped, letter runs like "sooo" shortened) -> optional typo correction against the
+words the intents themselves use -> slang expansion ("bf" -> "boyfriend") -> concept
+groups ("boyfriend" -> "partner") -> optional light stemming. Each step was kept because
+it measurably helped the matcher (see `bot.nlu.matcher`). Everything here is pure and
+deterministic.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Expander:
     concepts_longest: int
     stopwords: frozenset[str]
     groups: frozenset[str]
+    unstemmed: frozenset[str]
 
     @classmethod
     def from_vocabulary(cls, vocabulary: Vocabulary) -> Expander:
@@ -89,13 +91,16 @@ class Expander:
         concepts = _phrase_table(
             (word, group) for group, words in vocabulary.concepts.items() for word in [group, *words]
         )
+        stopwords = frozenset(t for word in vocabulary.stopwords for t in clean(word).split())
+        groups = frozenset(clean(group) for group in vocabulary.concepts)
         return cls(
             slang=slang,
             slang_longest=max((len(k) for k in slang), default=1),
             concepts=concepts,
             concepts_longest=max((len(k) for k in concepts), default=1),
-            stopwords=frozenset(t for word in vocabulary.stopwords for t in clean(word).split()),
-            groups=frozenset(clean(group) for group in vocabulary.concepts),
+            stopwords=stopwords,
+            groups=groups,
+            unstemmed=groups | stopwords,
         )
 
     def known_words(self) -> frozenset[str]:
@@ -220,8 +225,7 @@ def tokens(
         raw = corrector.correct_all(raw)
     expanded = expander.expand(raw)
     if stemming:
-        keep = expander.groups | expander.stopwords
-        return [t if t in keep else stem(t) for t in expanded]
+        return [t if t in expander.unstemmed else stem(t) for t in expanded]
     return expanded
 
 

@@ -61,6 +61,8 @@ class Store:
             await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._retry(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
             await self._db.execute("PRAGMA foreign_keys = ON")
+            # Erased rows are overwritten, not left in free pages of the file.
+            await self._db.execute("PRAGMA secure_delete = ON")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._migrate()
         except sqlite3.Error as error:

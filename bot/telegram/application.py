@@ -24,7 +24,7 @@ from bot.errors import ConfigError
 from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import on_error, with_retries
-from bot.telegram.outbox import Outbox, OutboxDrainer
+from bot.telegram.outbox import DeliveryRouter, Outbox, OutboxDrainer
 from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 LOGGER: Final = logging.getLogger("bot.telegram")
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 OUTBOX_INTERVAL_SECONDS: Final = 5.0
+# The limiter itself waits out a flood answer (pausing every request, as Telegram expects) this often.
+RATE_LIMIT_RETRIES: Final = 2
 CHANNEL_KEY: Final = "alumaura.channel"
 DRAINER_KEY: Final = "alumaura.outbox"
 
@@ -127,21 +129,23 @@ def build_application(
     engine: Engine,
     *,
     staff_handler: StaffHandler = ignore_staff_update,
+    delivery_router: DeliveryRouter | None = None,
     outbox_interval: float = OUTBOX_INTERVAL_SECONDS,
     max_running: int = DEFAULT_MAX_RUNNING,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's `Application`: one handler routing everything, per-person ordering, rate limiting.
 
-    `staff_handler` receives every update from STAFF_CHAT_ID (the handoff work plugs in here).
+    staff_handler: receives every update from STAFF_CHAT_ID (and must answer its callback queries).
+    delivery_router: takes the outbox deliveries it `handles` (e.g. handoff relays into forum topics).
     """
     token = bot_token(settings)
     builder = ApplicationBuilder().token(token).concurrent_updates(PerUserUpdateProcessor(max_running=max_running))
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(file_base_url(settings.telegram_base_url))
     if settings.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     channel = TelegramChannel(engine, CallbackCodec.from_token(token), staff_chat_id=settings.staff_chat_id, staff_handler=staff_handler)
-    drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id)
+    drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id, router=delivery_router)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.start()
@@ -175,25 +179,29 @@ async def start_application(application: Application[Any, Any, Any, Any, Any, An
     if updater is None:
         raise ConfigError(["the application was built without an updater"])
     await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    if isinstance(mode, Webhook):
-        await updater.start_webhook(
-            listen=mode.listen,
-            port=mode.port,
-            url_path=webhook_path(mode.url),
-            webhook_url=mode.url,
-            secret_token=mode.secret_token,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        await updater.start_polling(
-            timeout=mode.timeout,
-            poll_interval=mode.interval,
-            allowed_updates=ALLOWED_UPDATES,
-            error_callback=_log_polling_error,
-        )
-    await application.start()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        if isinstance(mode, Webhook):
+            await updater.start_webhook(
+                listen=mode.listen,
+                port=mode.port,
+                url_path=webhook_path(mode.url),
+                webhook_url=mode.url,
+                secret_token=mode.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(
+                timeout=mode.timeout,
+                poll_interval=mode.interval,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=_log_polling_error,
+            )
+        await application.start()
+    except BaseException:
+        await stop_application(application)
+        raise
 
 
 async def stop_application(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

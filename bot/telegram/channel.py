@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.engine.replies import Incoming, Reply
@@ -137,11 +137,13 @@ class TelegramChannel:
             await self.answer_query(bot, route.callback_query_id)
 
     async def answer_query(self, bot: Bot, query_id: str) -> None:
-        """Stop the button's spinner; a query Telegram no longer knows is not worth an error."""
+        """Stop the button's spinner; failing that (query too old, network) must not cost the turn."""
         try:
             await with_retries(lambda: bot.answer_callback_query(query_id), attempts=self.attempts, what="answer_query")
         except BadRequest as error:
             LOGGER.debug("callback query not answered: %s", type(error).__name__)
+        except TelegramError as error:
+            LOGGER.warning("callback query not answered error=%s", type(error).__name__)
 
     async def _private_turn(self, bot: Bot, turn: PrivateTurn) -> None:
         if turn.callback_query_id is not None:

@@ -60,6 +60,7 @@ class CallbackCodec:
         payload, separator, tag = data.rpartition(SEPARATOR)
         if not separator or not payload or len(tag) != TAG_CHARS:
             return None
-        if not hmac.compare_digest(tag, self._tag(payload, owner_id)):
+        # Bytes, not str: compare_digest refuses non-ASCII strings, and the tag here is untrusted.
+        if not hmac.compare_digest(tag.encode("utf-8"), self._tag(payload, owner_id).encode("ascii")):
             return None
         return payload

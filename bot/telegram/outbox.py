@@ -25,6 +25,8 @@ MAX_BATCHES_PER_RUN: Final = 10
 SEND_ATTEMPTS: Final = 2
 NETWORK_RETRY_SECONDS: Final = 5.0
 STAFF_UNREACHABLE_RETRY_SECONDS: Final = 60.0
+# A nudged drain waits this long, so a burst of turns costs one outbox query, not one each.
+NUDGE_DELAY_SECONDS: Final = 0.2
 
 
 class Delivery(Protocol):
@@ -53,13 +55,31 @@ class Outbox(Protocol):
     async def delivery_failed(self, delivery_id: int, retry_in_seconds: float) -> None: ...
 
 
+class DeliveryRouter(Protocol):
+    """Takes over some deliveries (e.g. handoff relays that go to a person's forum topic)."""
+
+    def handles(self, delivery: Delivery) -> bool: ...
+
+    async def deliver(self, bot: Bot, delivery: Delivery) -> float | None:
+        """Send it; None when settled, else seconds until the next try."""
+        ...
+
+
 class OutboxDrainer:
     """Sends due deliveries one at a time (never two drains at once, so nothing goes out twice)."""
 
-    def __init__(self, outbox: Outbox, channel: TelegramChannel, *, staff_chat_id: int | None) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        channel: TelegramChannel,
+        *,
+        staff_chat_id: int | None,
+        router: DeliveryRouter | None = None,
+    ) -> None:
         self.outbox = outbox
         self.channel = channel
         self.staff_chat_id = staff_chat_id
+        self.router = router
         self._lock = asyncio.Lock()
         self._nudge_pending = False
 
@@ -87,7 +107,10 @@ class OutboxDrainer:
             LOGGER.info("outbox delivery=%s key=%s dropped: STAFF_CHAT_ID is not set", delivery.id, delivery.reply.key)
             await self.outbox.delivery_done(delivery.id)
             return
-        retry_in = await self._send(bot, delivery, target, to_staff)
+        if self.router is not None and self.router.handles(delivery):
+            retry_in = await self.router.deliver(bot, delivery)
+        else:
+            retry_in = await self._send(bot, delivery, target, to_staff)
         if retry_in is None:
             await self.outbox.delivery_done(delivery.id)
         else:
@@ -129,5 +152,6 @@ class OutboxDrainer:
         application.create_task(self._nudged(application.bot), name="outbox-nudge")
 
     async def _nudged(self, bot: Bot) -> None:
+        await asyncio.sleep(NUDGE_DELAY_SECONDS)
         self._nudge_pending = False
         await self.drain(bot)

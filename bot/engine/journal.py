@@ -1,0 +1,242 @@
+"""The private journal: reflections a person chose to save, listed, charted, deletable.
+
+Wired with `install_journal(engine)`: it registers the payload kinds `journal` (the list,
+also /journal) and `jr` (`jr:save`, `jr:open:<id>`, `jr:del:<id>`, `jr:dely:<id>`) as
+engine actions, and a /forget hook. Saving is the person's explicit choice per entry
+(the button is the consent). Entry words are sealed with Fernet when
+DATA_ENCRYPTION_KEY is set, so the database file never holds them in clear.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.engine import payloads
+from bot.engine.payloads import Payload
+from bot.engine.replies import Button, Incoming, Reply
+from bot.engine.sealing import Sealer
+from bot.engine.session import Session
+from bot.storage.journal_store import JournalRow, JournalStore
+from bot.storage.store import now_utc
+
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+
+log = logging.getLogger(__name__)
+
+LIST_LIMIT: Final = 8
+TREND_LIMIT: Final = 12
+TREND_MIN_ENTRIES: Final = 3
+SPARK: Final = {1: "▁", 2: "▃", 3: "▄", 4: "▆", 5: "█"}
+Trend = Literal["eased", "grew", "steady"]
+
+
+# --- pure view helpers ---------------------------------------------------------------------
+
+
+def centre_zone(name: str) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def short_date(created_at: str, zone: ZoneInfo | timezone, *, year: bool = True) -> str:
+    """"12 Mar 2025" in the centre's time zone (locale-independent)."""
+    try:
+        moment = datetime.fromisoformat(created_at)
+    except ValueError:
+        return created_at[:10]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone(zone)
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[local.month - 1]
+    return f"{local.day} {month} {local.year}" if year else f"{local.day} {month}"
+
+
+def intensity_dots(intensity: int | None, none_mark: str) -> str:
+    if intensity is None or not 1 <= intensity <= 5:
+        return none_mark
+    return f"{'●' * intensity}{'○' * (5 - intensity)} {intensity}/5"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    return "".join(SPARK.get(value, "·") for value in values)
+
+
+def trend_of(values: Sequence[int]) -> Trend:
+    """Compare the first third with the last third: a change of a whole point counts."""
+    third = max(1, len(values) // 3)
+    first = sum(values[:third]) / third
+    last = sum(values[-third:]) / third
+    if last - first <= -1:
+        return "eased"
+    if last - first >= 1:
+        return "grew"
+    return "steady"
+
+
+def feelings_text(data: dict[str, Any] | None, and_word: str) -> str:
+    feelings = [str(f) for f in (data or {}).get("feelings", []) if str(f).strip()]
+    if len(feelings) <= 1:
+        return "".join(feelings)
+    return f"{', '.join(feelings[:-1])} {and_word} {feelings[-1]}"
+
+
+def parse_entry_id(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+
+
+# --- the actions -----------------------------------------------------------------------------
+
+
+class Journal:
+    """The journal's button and command handlers for one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.texts = engine.texts
+        self.rows = JournalStore(engine.store)
+        self.sealer = Sealer(engine.options.data_encryption_key)
+        self.zone = centre_zone(engine.catalog.centre.timezone)
+
+    async def on_journal(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
+        """`journal` (/journal): the latest entries, and the trend once there are a few."""
+        if payload.args:
+            return self._expired()
+        rows = await self.rows.latest(incoming.user_id, TREND_LIMIT)
+        if not rows:
+            buttons = ((self.texts.button("journal_reflect_label", "flow:reflection"),),)
+            return [self.texts.reply("journal_empty", buttons)]
+        total = await self.rows.count(incoming.user_id)
+        shown = rows[:LIST_LIMIT]
+        and_word = self.texts.get("flow_word_and")
+        none_mark = self.texts.get("journal_no_intensity")
+        lines = []
+        for number, row in enumerate(shown, start=1):
+            data = self.sealer.unseal(row.body)
+            feelings = feelings_text(data, and_word) or none_mark
+            lines.append(f"{number}. {short_date(row.created_at, self.zone)} · {feelings} · {intensity_dots(row.intensity, none_mark)}")
+        text = self.texts.get("journal_intro") + "\n\n" + "\n".join(lines)
+        if total > len(shown):
+            text += "\n\n" + self.texts.get("journal_older_note")
+        open_buttons = [
+            Button(f"📖 {number} · {short_date(row.created_at, self.zone, year=False)}", payloads.build("jr", "open", row.id))
+            for number, row in enumerate(shown, start=1)
+        ]
+        rows_of_buttons = tuple(tuple(open_buttons[i:i + 2]) for i in range(0, len(open_buttons), 2))
+        replies = [Reply(key="journal.list", text=text)]
+        trend = self._trend(rows)
+        if trend is not None:
+            replies.append(trend)
+        last = replies[-1]
+        replies[-1] = Reply(key=last.key, text=last.text, buttons=rows_of_buttons)
+        return replies
+
+    def _trend(self, rows: Sequence[JournalRow]) -> Reply | None:
+        """How the intensity changed, oldest to latest, in words and a one-line chart."""
+        dated = [(row.created_at, row.intensity) for row in reversed(rows) if row.intensity in SPARK]
+        if len(dated) < TREND_MIN_ENTRIES:
+            return None
+        values = [intensity for _, intensity in dated if intensity is not None]
+        key = f"journal_trend_{trend_of(values)}"
+        first, last = short_date(dated[0][0], self.zone, year=False), short_date(dated[-1][0], self.zone, year=False)
+        chart = f"{first} {sparkline(values)} {last}\n{self.texts.get('journal_chart_legend')}"
+        return Reply(key=f"text.{key}", text=f"{self.texts.get(key)}\n\n{chart}")
+
+    async def on_jr(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
+        """`jr:save`, `jr:open:<id>`, `jr:del:<id>` (asks), `jr:dely:<id>` (deletes)."""
+        action = payload.arg(0)
+        if action == "save" and len(payload.args) == 1:
+            return await self._save(session, incoming.user_id)
+        entry_id = parse_entry_id(payload.arg(1)) if len(payload.args) == 2 else None
+        if entry_id is None:
+            return self._expired()
+        if action == "open":
+            return await self._open(incoming.user_id, entry_id)
+        if action == "del":
+            if await self.rows.get(incoming.user_id, entry_id) is None:
+                return self._expired()
+            buttons = (
+                (self.texts.button("journal_delete_yes_label", payloads.build("jr", "dely", entry_id)),),
+                (self.texts.button("journal_delete_no_label", "journal"),),
+            )
+            return [self.texts.reply("journal_delete_confirm", buttons)]
+        if action == "dely":
+            if not await self.rows.delete(incoming.user_id, entry_id):
+                return self._expired()
+            log.info("journal entry deleted user=%s", self.engine.user_hash(incoming.user_id))
+            return [self.texts.reply("journal_deleted", ((self.texts.button("journal_back_label", "journal"),),))]
+        return self._expired()
+
+    async def _save(self, session: Session, user_id: int) -> list[Reply]:
+        flows = self.engine.flows
+        draft = flows.journal_draft(session)
+        if draft is None:
+            return [self.texts.reply("journal_nothing_to_save", self.texts.menu())]
+        open_journal = ((self.texts.button("journal_open_label", "journal"),),)
+        if flows.already_saved(session):
+            return [self.texts.reply("journal_already_saved", open_journal)]
+        body = self.sealer.seal(
+            {"flow": draft.flow_id, "title": draft.title, "feelings": list(draft.feelings), "text": draft.text}
+        )
+        await self.rows.add(user_id, now_utc(), draft.intensity, body)
+        flows.mark_saved(session)
+        log.info("journal entry saved user=%s flow=%s", self.engine.user_hash(user_id), draft.flow_id)
+        return [self.texts.reply("journal_saved", open_journal)]
+
+    async def _open(self, user_id: int, entry_id: int) -> list[Reply]:
+        row = await self.rows.get(user_id, entry_id)
+        if row is None:
+            return self._expired()
+        data = self.sealer.unseal(row.body)
+        none_mark = self.texts.get("journal_no_intensity")
+        header = f"{short_date(row.created_at, self.zone)} · {str((data or {}).get('title', ''))}".rstrip(" ·")
+        feelings = feelings_text(data, self.texts.get("flow_word_and")) or none_mark
+        body = str(data.get("text", "")) if data else self.texts.get("journal_unreadable")
+        text = f"{header}\n{feelings} · {intensity_dots(row.intensity, none_mark)}\n\n{body}"
+        buttons = (
+            (self.texts.button("journal_delete_label", payloads.build("jr", "del", row.id)),),
+            (self.texts.button("journal_back_label", "journal"),),
+        )
+        return [Reply(key="journal.entry", text=text, buttons=buttons)]
+
+    def _expired(self) -> list[Reply]:
+        return [self.texts.reply("button_expired", self.texts.menu())]
+
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """/forget: every journal entry of this person."""
+        return {"journal entries": await self.rows.delete_all(user_id)}
+
+
+def install_journal(engine: Engine) -> None:
+    """Register the journal's actions and /forget hook on `engine`; raises ConfigError on a bad key.
+
+    It also hands the flow runner the journal's `Sealer`, so free-text flow answers kept in
+    the session are encrypted with DATA_ENCRYPTION_KEY too.
+
+    Calling it again on the same engine changes nothing (the /forget hook stays single).
+    """
+    if isinstance(getattr(engine.actions.get("jr"), "__self__", None), Journal):
+        return
+    journal = Journal(engine)
+    # The same key seals the free-text answers a running flow keeps in the session.
+    engine.flows.sealer = journal.sealer
+    engine.actions["journal"] = journal.on_journal
+    engine.actions["jr"] = journal.on_jr
+    engine.forget_hooks.append(journal.forget)
+
+
+async def purge_old_journal_entries(engine: Engine, now: datetime | None = None) -> int:
+    """Delete entries older than `engine.options.retention_days` (0 or less keeps them); returns how many."""
+    days = engine.options.retention_days
+    if days <= 0:
+        return 0
+    cutoff = (now or now_utc()) - timedelta(days=days)
+    deleted = await JournalStore(engine.store).delete_older_than(cutoff)
+    log.info("journal retention purge deleted=%d older_than_days=%d", deleted, days)
+    return deleted

@@ -1,0 +1,304 @@
+"""Bookings in SQLite: drafts, slot holds, requests, their status, and their reminders.
+
+The one rule that matters most lives in the schema: a partial UNIQUE index on
+(therapist, slot_start) over active rows. Taking a slot is an UPDATE inside one
+IMMEDIATE transaction; if another person holds it, SQLite refuses and we say so.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import aiosqlite
+
+from bot.storage.store import Store, iso, now_utc
+
+OPEN_STATUSES: Final = ("requested", "claimed", "proposed", "confirmed")
+DRAFT_FIELDS: Final = frozenset({"step", "who", "mode", "contact", "phone", "note", "first_name", "username"})
+REMINDER_KIND: Final = "booking_reminder"
+_RELEASE_STALE = "UPDATE bookings SET active = 0 WHERE active = 1 AND status = 'draft' AND hold_until < ?"
+
+
+def _row(row: aiosqlite.Row | None) -> dict[str, Any] | None:
+    return dict(row) if row is not None else None
+
+
+class BookingStore:
+    """Every read and write of bookings; times are passed in (UTC) so a test clock works."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- drafts ----------------------------------------------------------------------------
+
+    async def new_draft(self, user_id: int, first_name: str, username: str | None, now: datetime) -> int:
+        """Start a draft; an older unfinished draft of the same person is dropped (its hold released)."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
+            cursor = await db.execute(
+                "INSERT INTO bookings(user_id, status, step, first_name, username, created_at, updated_at) "
+                "VALUES (?, 'draft', 'who', ?, ?, ?, ?)",
+                (user_id, first_name, username, iso(now), iso(now)),
+            )
+            return int(cursor.lastrowid or 0)
+
+        return await self.store.transaction(work)
+
+    async def get(self, booking_id: int) -> dict[str, Any] | None:
+        return _row(await self.store.fetchone("SELECT * FROM bookings WHERE id = ?", (booking_id,)))
+
+    async def draft_of(self, user_id: int) -> dict[str, Any] | None:
+        return _row(
+            await self.store.fetchone(
+                "SELECT * FROM bookings WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1", (user_id,)
+            )
+        )
+
+    async def current_of(self, user_id: int) -> dict[str, Any] | None:
+        """The person's latest booking the centre has not closed (what /mybooking shows)."""
+        marks = ",".join("?" * len(OPEN_STATUSES))
+        return _row(
+            await self.store.fetchone(
+                f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
+                (user_id, *OPEN_STATUSES),
+            )
+        )
+
+    async def update_draft(self, booking_id: int, now: datetime, **fields: object) -> None:
+        """Set draft fields (only the known ones: the column names are never taken from input)."""
+        unknown = set(fields) - DRAFT_FIELDS
+        if unknown:
+            raise ValueError(f"not draft fields: {sorted(unknown)}")
+        if not fields:
+            return
+        columns = ", ".join(f"{name} = ?" for name in sorted(fields))
+        values = tuple(fields[name] for name in sorted(fields))
+        await self.store.execute(
+            f"UPDATE bookings SET {columns}, updated_at = ? WHERE id = ? AND status = 'draft'",
+            (*values, iso(now), booking_id),
+        )
+
+    async def release(self, booking_id: int) -> None:
+        """Let go of a draft's held time (it no longer fits what the person chose)."""
+        await self.store.execute(
+            "UPDATE bookings SET active = 0, therapist = NULL, slot_start = NULL, slot_end = NULL, hold_until = NULL "
+            "WHERE id = ? AND status = 'draft'",
+            (booking_id,),
+        )
+
+    async def drop_draft(self, booking_id: int) -> bool:
+        """Delete an unsent draft (its hold goes with it)."""
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute("DELETE FROM bookings WHERE id = ? AND status = 'draft'", (booking_id,))
+            return cursor.rowcount == 1
+
+        return await self.store.transaction(work)
+
+    # --- slots -------------------------------------------------------------------------------
+
+    async def taken(self, start: datetime, end: datetime, now: datetime, exclude_id: int | None = None) -> set[tuple[str, str]]:
+        """(therapist, slot_start) pairs held or booked between `start` and `end`; lapsed holds count as free."""
+        rows = await self.store.fetchall(
+            "SELECT therapist, slot_start FROM bookings WHERE active = 1 AND slot_start >= ? AND slot_start < ? "
+            "AND id IS NOT ? AND NOT (status = 'draft' AND hold_until < ?)",
+            (iso(start), iso(end), exclude_id, iso(now)),
+        )
+        return {(str(row["therapist"]), str(row["slot_start"])) for row in rows}
+
+    async def hold(
+        self, booking_id: int, therapists: Sequence[str], start: datetime, end: datetime, hold_until: datetime, now: datetime
+    ) -> str | None:
+        """Hold the first of `therapists` free at `start` for this draft; None when every one is taken."""
+
+        async def work(db: aiosqlite.Connection) -> str | None:
+            await db.execute(_RELEASE_STALE, (iso(now),))
+            for therapist in therapists:
+                try:
+                    cursor = await db.execute(
+                        "UPDATE bookings SET therapist = ?, slot_start = ?, slot_end = ?, hold_until = ?, active = 1, "
+                        "updated_at = ? WHERE id = ? AND status = 'draft'",
+                        (therapist, iso(start), iso(end), iso(hold_until), iso(now), booking_id),
+                    )
+                except sqlite3.IntegrityError:
+                    continue
+                return therapist if cursor.rowcount == 1 else None
+            return None
+
+        return await self.store.transaction(work)
+
+    async def submit(self, booking_id: int, now: datetime, card: dict[str, Any] | None = None) -> bool:
+        """Turn a complete draft into a request, keeping (or re-taking) its slot; False if the slot was lost.
+
+        `card`, an outbox payload for the staff group, is queued in the same transaction: a
+        request is never stored without its card, nor a card sent for a request that failed.
+        """
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            await db.execute(_RELEASE_STALE + " AND id != ?", (iso(now), booking_id))
+            try:
+                cursor = await db.execute(
+                    "UPDATE bookings SET status = 'requested', active = 1, hold_until = NULL, consent_at = ?, "
+                    "step = NULL, updated_at = ? WHERE id = ? AND status = 'draft' AND slot_start IS NOT NULL",
+                    (iso(now), iso(now), booking_id),
+                )
+            except sqlite3.IntegrityError:
+                await db.execute(
+                    "UPDATE bookings SET active = 0, therapist = NULL, slot_start = NULL, slot_end = NULL WHERE id = ?",
+                    (booking_id,),
+                )
+                return False
+            if cursor.rowcount != 1:
+                return False
+            if card is not None:
+                async with db.execute("SELECT user_id FROM bookings WHERE id = ?", (booking_id,)) as read:
+                    owner = await read.fetchone()
+                await db.execute(
+                    "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) "
+                    "VALUES (?, NULL, NULL, ?, ?, ?)",
+                    (owner[0] if owner else None, json.dumps(card, ensure_ascii=False), iso(now_utc()), iso(now_utc())),
+                )
+            return True
+
+        return await self.store.transaction(work)
+
+    async def move(
+        self, booking_id: int, therapists: Sequence[str], start: datetime, end: datetime, status: str,
+        expected: Iterable[str], now: datetime,
+    ) -> str | None:
+        """Move an open request to another slot (staff proposing a time); None if taken or not movable."""
+        allowed = tuple(expected)
+
+        async def work(db: aiosqlite.Connection) -> str | None:
+            await db.execute(_RELEASE_STALE, (iso(now),))
+            marks = ",".join("?" * len(allowed))
+            for therapist in therapists:
+                try:
+                    cursor = await db.execute(
+                        "UPDATE bookings SET therapist = ?, slot_start = ?, slot_end = ?, status = ?, active = 1, "
+                        f"updated_at = ? WHERE id = ? AND status IN ({marks})",
+                        (therapist, iso(start), iso(end), status, iso(now), booking_id, *allowed),
+                    )
+                except sqlite3.IntegrityError:
+                    continue
+                return therapist if cursor.rowcount == 1 else None
+            return None
+
+        return await self.store.transaction(work)
+
+    # --- status -------------------------------------------------------------------------------
+
+    async def set_status(
+        self, booking_id: int, status: str, *, expected: Iterable[str], now: datetime,
+        claimed_by: int | None = None, release: bool = False,
+    ) -> dict[str, Any] | None:
+        """Change the status if it is one of `expected` (a stale button changes nothing); returns the new row."""
+        allowed = tuple(expected)
+        marks = ",".join("?" * len(allowed))
+
+        async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
+            cursor = await db.execute(
+                f"UPDATE bookings SET status = ?, updated_at = ?, claimed_by = COALESCE(?, claimed_by), "
+                f"active = CASE WHEN ? THEN 0 ELSE active END WHERE id = ? AND status IN ({marks})",
+                (status, iso(now), claimed_by, int(release), booking_id, *allowed),
+            )
+            if cursor.rowcount != 1:
+                return None
+            async with db.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)) as read:
+                return _row(await read.fetchone())
+
+        return await self.store.transaction(work)
+
+    async def open_requests(self, limit: int = 30) -> list[dict[str, Any]]:
+        rows = await self.store.fetchall(
+            "SELECT * FROM bookings WHERE status IN ('requested', 'claimed', 'proposed') ORDER BY slot_start LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    async def count_by_status(self, since: datetime) -> dict[str, int]:
+        rows = await self.store.fetchall(
+            "SELECT status, COUNT(*) AS n FROM bookings WHERE status != 'draft' AND created_at >= ? GROUP BY status",
+            (iso(since),),
+        )
+        return {str(row["status"]): int(row["n"]) for row in rows}
+
+    async def purge_drafts(self, older_than: datetime) -> int:
+        """Unfinished drafts are not kept: nothing was sent, so nothing is worth keeping."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute("DELETE FROM bookings WHERE status = 'draft' AND updated_at < ?", (iso(older_than),))
+            return max(cursor.rowcount, 0)
+
+        return await self.store.transaction(work)
+
+    # --- reminders (due rows in the outbox, so they survive a restart) ---------------------------------
+
+    async def add_reminders(self, booking_id: int, user_id: int, items: Sequence[tuple[dict[str, Any], datetime]], now: datetime) -> int:
+        """Queue reminder messages to the person, each due at its time; replaces earlier ones of this booking."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            await _drop_reminders(db, booking_id)
+            for payload, due in items:
+                body = {**payload, "kind": REMINDER_KIND, "booking_id": booking_id}
+                await db.execute(
+                    "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) "
+                    "VALUES (?, ?, NULL, ?, ?, ?)",
+                    (user_id, user_id, json.dumps(body, ensure_ascii=False), iso(now), iso(due)),
+                )
+            return len(items)
+
+        return await self.store.transaction(work)
+
+    async def drop_reminders(self, booking_id: int) -> int:
+        async def work(db: aiosqlite.Connection) -> int:
+            return await _drop_reminders(db, booking_id)
+
+        return await self.store.transaction(work)
+
+    async def reminders(self, booking_id: int) -> list[dict[str, Any]]:
+        """Pending reminders of a booking, earliest first (for /mybooking and the tests)."""
+        rows = await self.store.fetchall(
+            "SELECT id, next_attempt_at, payload FROM outbox WHERE delivered_at IS NULL "
+            "AND json_extract(payload, '$.kind') = ? AND json_extract(payload, '$.booking_id') = ? ORDER BY next_attempt_at",
+            (REMINDER_KIND, booking_id),
+        )
+        return [dict(row) for row in rows]
+
+    # --- erasure -------------------------------------------------------------------------------
+
+    async def forget(self, user_id: int, now: datetime) -> tuple[int, list[dict[str, Any]]]:
+        """Erase a person's booking details; open requests are withdrawn. Returns (rows erased, open ones withdrawn)."""
+
+        async def work(db: aiosqlite.Connection) -> tuple[int, list[dict[str, Any]]]:
+            marks = ",".join("?" * len(OPEN_STATUSES))
+            async with db.execute(
+                f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks})", (user_id, *OPEN_STATUSES)
+            ) as cursor:
+                withdrawn = [dict(row) for row in await cursor.fetchall()]
+            for row in withdrawn:
+                await _drop_reminders(db, int(row["id"]))
+            drafts = await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
+            erased = await db.execute(
+                "UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, first_name = NULL, username = NULL, "
+                "status = CASE WHEN status IN ('requested', 'claimed', 'proposed', 'confirmed') THEN 'withdrawn' ELSE status END, "
+                "active = 0, updated_at = ? WHERE user_id = ?",
+                (iso(now), user_id),
+            )
+            return max(drafts.rowcount, 0) + max(erased.rowcount, 0), withdrawn
+
+        return await self.store.transaction(work)
+
+
+async def _drop_reminders(db: aiosqlite.Connection, booking_id: int) -> int:
+    cursor = await db.execute(
+        "DELETE FROM outbox WHERE delivered_at IS NULL AND json_extract(payload, '$.kind') = ? "
+        "AND json_extract(payload, '$.booking_id') = ?",
+        (REMINDER_KIND, booking_id),
+    )
+    return max(cursor.rowcount, 0)

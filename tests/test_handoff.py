@@ -1,0 +1,332 @@
+"""A person talks to the centre's staff: forum topics and a plain group, both ways, closing, bans.
+
+The staff group is a small in-memory stand-in for the few Bot API calls the handoff
+delivery makes (getChat, createForumTopic, sendMessage, reopenForumTopic), driven
+through the real `bot.telegram.staff.StaffTelegram.deliver`, so topic creation, reuse,
+recreation after deletion and the message-id map are exercised without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, NetworkError
+
+from bot.catalog.loader import Catalog
+from bot.engine.core import Engine
+from bot.engine.staff import CentreDesk
+from bot.telegram.codec import CallbackCodec
+from bot.telegram.staff import StaffTelegram
+from tests.conftest import find_button, keys, make_incoming
+from tests.test_booking import PERSON, STAFF_CHAT, Clock, press, staff_press, staff_says, start_desk
+
+CRISIS = "i don't want to be alive anymore"
+
+
+@dataclass
+class Posted:
+    message_id: int
+    thread_id: int | None
+    text: str
+
+
+@dataclass
+class FakeStaffGroup:
+    """The staff supergroup as the bot sees it through the Bot API."""
+
+    forum: bool
+    next_id: int = 100
+    topics: dict[int, str] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
+    closed: set[int] = field(default_factory=set)
+    posted: list[Posted] = field(default_factory=list)
+    unreachable: bool = False
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    async def get_chat(self, chat_id: int) -> Any:
+        return SimpleNamespace(id=chat_id, is_forum=self.forum)
+
+    async def create_forum_topic(self, chat_id: int, name: str) -> Any:
+        if self.unreachable:
+            raise NetworkError("connection reset")
+        thread_id = self._id()
+        self.topics[thread_id] = name
+        return SimpleNamespace(message_thread_id=thread_id, name=name)
+
+    async def reopen_forum_topic(self, chat_id: int, message_thread_id: int) -> bool:
+        self.closed.discard(message_thread_id)
+        return True
+
+    async def send_message(self, chat_id: int, text: str, reply_markup: Any = None, message_thread_id: int | None = None) -> Any:
+        if self.unreachable:
+            raise NetworkError("connection reset")
+        if message_thread_id in self.deleted:
+            raise BadRequest("Bad Request: message thread not found")
+        if message_thread_id in self.closed:
+            raise BadRequest("Bad Request: TOPIC_CLOSED")
+        posted = Posted(self._id(), message_thread_id, text)
+        self.posted.append(posted)
+        return SimpleNamespace(message_id=posted.message_id)
+
+    def in_topic(self, thread_id: int | None) -> list[str]:
+        return [p.text for p in self.posted if p.thread_id == thread_id]
+
+
+@dataclass
+class Setup:
+    engine: Engine
+    desk: CentreDesk
+    group: FakeStaffGroup
+    staff_tg: StaffTelegram
+    to_people: list[Any] = field(default_factory=list)
+
+    async def drain(self) -> None:
+        """What the outbox drainer does: handoff kinds through StaffTelegram, the rest "sent"; stop at a failure."""
+        for delivery in await self.engine.due_deliveries(limit=500):
+            if self.staff_tg.handles(delivery):
+                retry = await self.staff_tg.deliver(self.group, delivery)  # type: ignore[arg-type]
+                if retry is not None:
+                    await self.engine.delivery_failed(delivery.id, 0)
+                    return  # keep a person's messages in order: the rest waits for the next run
+            elif delivery.chat_id is not None:
+                self.to_people.append(delivery)
+            await self.engine.delivery_done(delivery.id)
+
+    def person_keys(self, user_id: int = PERSON) -> list[str]:
+        return [d.reply.key for d in self.to_people if d.chat_id == user_id]
+
+
+async def make_setup(tmp_path: Path, catalog: Catalog, *, forum: bool, clock: Clock) -> Setup:
+    engine, desk = await start_desk(tmp_path, catalog, clock)
+    staff_tg = StaffTelegram(desk, staff_chat_id=STAFF_CHAT)
+    staff_tg.bind(SimpleNamespace(codec=CallbackCodec(b"test-secret"), on_replied=None))  # type: ignore[arg-type]
+    return Setup(engine, desk, FakeStaffGroup(forum=forum), staff_tg)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2030, 3, 25, 6, 0, tzinfo=timezone.utc))  # Monday 11:30 in Kolkata: staff are in
+
+
+@pytest.fixture
+async def forum(tmp_path: Path, catalog: Catalog, clock: Clock) -> AsyncIterator[Setup]:
+    setup = await make_setup(tmp_path, catalog, forum=True, clock=clock)
+    try:
+        yield setup
+    finally:
+        await setup.engine.close()
+
+
+@pytest.fixture
+async def plain(tmp_path: Path, catalog: Catalog, clock: Clock) -> AsyncIterator[Setup]:
+    setup = await make_setup(tmp_path, catalog, forum=False, clock=clock)
+    try:
+        yield setup
+    finally:
+        await setup.engine.close()
+
+
+async def open_handoff(engine: Engine, user_id: int = PERSON) -> None:
+    await engine.handle(make_incoming("/start", user_id=user_id))
+    intro = await engine.handle(make_incoming("/human", user_id=user_id))
+    assert keys(intro) == ["text.handoff_intro_open"]
+    opened = await engine.handle(press(find_button(intro, "human:go"), user_id))
+    assert keys(opened) == ["text.handoff_opened"]
+    assert "human:end" in [b.payload for b in opened[0].all_buttons()]
+
+
+async def test_the_person_is_told_honestly_when_staff_are_away(tmp_path: Path, catalog: Catalog) -> None:
+    sunday = Clock(datetime(2030, 3, 24, 12, 0, tzinfo=timezone.utc))  # Sunday evening in Kolkata: no staff hours
+    setup = await make_setup(tmp_path, catalog, forum=True, clock=sunday)
+    try:
+        await setup.engine.handle(make_incoming("/start"))
+        intro = await setup.engine.handle(make_incoming("/human"))
+        assert keys(intro) == ["text.handoff_intro_closed"]
+        assert "tomorrow at 10:00" in intro[0].text and "your messages will wait for them" in intro[0].text
+        assert await setup.engine.due_deliveries() == [], "nothing is opened before the person says yes"
+    finally:
+        await setup.engine.close()
+
+
+async def test_forum_handoff_one_topic_both_ways_and_closed_by_staff(forum: Setup) -> None:
+    engine, desk = forum.engine, forum.desk
+    await open_handoff(engine)
+    first = await engine.handle(make_incoming("is anyone there?"))
+    assert keys(first) == ["text.handoff_first_ack"]
+    for text in ("I found messages on his phone", "I don't know what to think"):
+        assert await engine.handle(make_incoming(text)) == [], "relayed quietly, the person is not made to wait"
+    await forum.drain()
+    assert len(forum.group.topics) == 1, "a burst of first messages creates one topic"
+    (topic,) = forum.group.topics
+    assert forum.group.topics[topic].startswith("Asha #")
+    in_topic = forum.group.in_topic(topic)
+    assert len(in_topic) == 4 and "asked to talk to a person" in in_topic[0]
+    assert [t.split("\n", 1)[1] for t in in_topic[1:]] == ["is anyone there?", "I found messages on his phone", "I don't know what to think"]
+
+    said = replace(staff_says("Hi Asha, I'm Meera from the centre. I'm here.", thread_id=topic), first_name="Meera")
+    answer = await desk.staff.handle(said)
+    assert answer.replies == ()
+    await forum.drain()
+    (relayed,) = [d for d in forum.to_people if d.chat_id == PERSON]
+    assert relayed.reply.key == "text.handoff_from_staff"
+    assert relayed.reply.text.startswith("💬 The centre's team:") and "I'm here." in relayed.reply.text
+
+    await engine.handle(make_incoming("thank you"))
+    await forum.drain()
+    assert len(forum.group.topics) == 1 and forum.group.in_topic(topic)[-1].endswith("thank you"), "the topic is reused"
+
+    closed = await desk.staff.handle(staff_says("/close", thread_id=topic))
+    assert [r.reply.key for r in closed.replies] == ["text.staff_handoff_closed"]
+    assert closed.replies[0].thread_id == topic
+    await forum.drain()
+    assert forum.person_keys()[-1] == "text.handoff_closed_by_staff"
+    after = await engine.handle(make_incoming("what is micro cheating"))
+    assert "answer.what_is_micro_cheating" in keys(after), "FAQ answers resume after the handoff"
+    await forum.drain()
+    assert not forum.group.in_topic(topic)[-1].endswith("what is micro cheating")
+
+
+async def test_a_deleted_topic_is_recreated_on_the_next_message(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    await engine.handle(make_incoming("hello"))
+    await forum.drain()
+    (old,) = forum.group.topics
+    forum.group.deleted.add(old)  # a staff member deletes the topic
+    await engine.handle(make_incoming("are you still there?"))
+    await forum.drain()
+    new = max(forum.group.topics)
+    assert new != old and forum.group.in_topic(new) == [forum.group.posted[-1].text]
+    assert forum.group.in_topic(new)[0].endswith("are you still there?")
+    reply = await forum.desk.staff.handle(staff_says("Yes, still here", thread_id=new))
+    assert reply.replies == ()
+    await forum.drain()
+    assert forum.person_keys() == ["text.handoff_from_staff"]
+
+
+async def test_a_topic_closed_by_staff_is_reopened_for_the_person(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    await engine.handle(make_incoming("hello"))
+    await forum.drain()
+    (topic,) = forum.group.topics
+    forum.group.closed.add(topic)
+    await engine.handle(make_incoming("one more thing"))
+    await forum.drain()
+    assert forum.group.in_topic(topic)[-1].endswith("one more thing") and len(forum.group.topics) == 1
+
+
+async def test_nothing_is_lost_while_the_staff_group_is_unreachable(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    forum.group.unreachable = True
+    for n in range(5):
+        await engine.handle(make_incoming(f"message {n}"))
+    await forum.drain()
+    await forum.drain()
+    assert forum.group.posted == []
+    forum.group.unreachable = False
+    for _ in range(3):
+        await forum.drain()
+    (topic,) = forum.group.topics
+    assert [t.split("\n", 1)[1] for t in forum.group.in_topic(topic)[1:]] == [f"message {n}" for n in range(5)]
+
+
+async def test_plain_group_header_reply_routing_and_the_person_ending_it(plain: Setup) -> None:
+    engine, desk = plain.engine, plain.desk
+    await open_handoff(engine)
+    await engine.handle(make_incoming("can we talk about my boyfriend"))
+    await plain.drain()
+    assert plain.group.topics == {}
+    opened, relayed = plain.group.posted
+    assert opened.thread_id is None and "Asha" in opened.text
+    header, body = relayed.text.split("\n", 1)
+    assert header.startswith("💬 Asha (#") and body == "can we talk about my boyfriend"
+
+    chatter = await desk.staff.handle(staff_says("who is on call today?"))
+    assert chatter.replies == ()
+    await desk.staff.handle(staff_says("Of course. What's on your mind?", reply_to=relayed.message_id))
+    await desk.staff.handle(staff_says("// note: first contact, gentle", reply_to=relayed.message_id))
+    await plain.drain()
+    assert plain.person_keys() == ["text.handoff_from_staff"], "a reply reaches the person; chatter and // notes do not"
+
+    ended = await engine.handle(press("human:end"))
+    assert keys(ended) == ["text.handoff_ended_by_person"]
+    await plain.drain()
+    assert "ended the chat" in plain.group.posted[-1].text
+    late = await desk.staff.handle(staff_says("Are you there?", reply_to=relayed.message_id))
+    assert [r.reply.key for r in late.replies] == ["text.staff_handoff_not_open"]
+    reopen = find_button([late.replies[0].reply], "staff:open:")
+    await desk.staff.handle(staff_press(reopen))
+    await plain.drain()
+    assert plain.person_keys()[-1] == "text.handoff_opened_by_staff"
+    assert "opened by the team" in plain.group.posted[-1].text
+
+
+async def test_closing_with_the_button_and_closing_twice(plain: Setup) -> None:
+    engine, desk = plain.engine, plain.desk
+    await open_handoff(engine)
+    await plain.drain()
+    close = await desk.staff.handle(staff_press(f"staff:hclose:{PERSON}"))
+    assert [r.reply.key for r in close.replies] == ["text.staff_handoff_closed"]
+    again = await desk.staff.handle(staff_press(f"staff:hclose:{PERSON}"))
+    assert again.replies == () and again.notice is not None
+    await plain.drain()
+    assert plain.person_keys() == ["text.handoff_closed_by_staff"], "the person is told once"
+    end = await engine.handle(press("human:end"))
+    assert keys(end) == ["text.handoff_not_open"]
+
+
+async def test_safety_still_comes_first_during_a_handoff(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    replies = await engine.handle(make_incoming(CRISIS))
+    assert keys(replies)[0] == "text.safety_crisis"
+    assert "text.handoff_first_ack" not in keys(replies)
+
+
+async def test_a_flooding_person_is_slowed_down_politely(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    seen: list[list[str]] = [keys(await engine.handle(make_incoming(f"msg {n}"))) for n in range(35)]
+    assert seen[0] == ["text.handoff_first_ack"]
+    assert seen[12] == ["text.handoff_slow_down"] and seen[13:30] == [[]] * 17
+    assert seen[30] == ["text.handoff_paused"] and seen[31:] == [[]] * 4
+    relays = await engine.store.fetchall("SELECT id FROM outbox WHERE json_extract(payload, '$.kind') = 'handoff_relay'")
+    assert len(relays) == 30
+
+
+async def test_staff_can_open_a_chat_from_a_safety_alert(forum: Setup) -> None:
+    engine, desk = forum.engine, forum.desk
+    await engine.handle(make_incoming("/start"))
+    await desk.staff.handle(staff_press(f"staff:open:{PERSON}"))
+    await forum.drain()
+    assert forum.person_keys() == ["text.handoff_opened_by_staff"]
+    (topic,) = forum.group.topics
+    relayed = await engine.handle(make_incoming("thank you for reaching out"))
+    assert keys(relayed) == ["text.handoff_first_ack"]
+    await forum.drain()
+    assert forum.group.in_topic(topic)[-1].endswith("thank you for reaching out")
+
+
+async def test_forget_during_a_handoff_closes_it_and_erases_the_links(forum: Setup) -> None:
+    engine = forum.engine
+    await open_handoff(engine)
+    await engine.handle(make_incoming("hello"))
+    await forum.drain()
+    (topic,) = forum.group.topics
+    done = await engine.handle(press("forget:yes"))
+    assert "conversations with staff (1)" in done[0].text
+    queued = await engine.due_deliveries()
+    assert [(d.reply.key, d.thread_id) for d in queued] == [("text.staff_handoff_forgotten", topic)]
+    for table in ("handoffs", "staff_topics", "staff_messages"):
+        assert await engine.store.fetchall(f"SELECT * FROM {table}") == [], table

@@ -1,0 +1,138 @@
+"""The intent evaluation: its metrics, its JSON contract, and the targets on the development set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation.intent_eval import (
+    cross_validation_folds,
+    evaluate_intents,
+    format_report,
+    report_to_json,
+)
+from bot.nlu.matcher import Matcher
+from tests.test_matcher import load_intents
+
+ROOT = Path(__file__).parents[1]
+EVAL_DIR = Path(__file__).parents[1].parent / "shared" / "eval"
+
+
+@dataclass(frozen=True)
+class FakeUnderstanding:
+    decision: str
+    predicted: str
+    top: str | None
+    candidates: tuple[str, ...]
+    score: float
+
+
+SCRIPTED = {
+    "how do i trust him again": FakeUnderstanding("answer", "rebuild_trust", "rebuild_trust", (), 80.0),
+    "is liking pics cheating": FakeUnderstanding("answer", "red_flags", "red_flags", (), 62.0),
+    "his phone": FakeUnderstanding(
+        "clarify", "out_of_scope", "red_flags", ("red_flags", "suspect_partner"), 40.0
+    ),
+    "sigh": FakeUnderstanding("fallback", "out_of_scope", "share_feelings", (), 20.0),
+    "book a table": FakeUnderstanding("answer", "book_therapist", "book_therapist", (), 55.0),
+    "weather today": FakeUnderstanding("fallback", "out_of_scope", None, (), 5.0),
+}
+ROWS = [
+    {"text": "how do i trust him again", "intent": "rebuild_trust"},
+    {"text": "is liking pics cheating", "intent": "social_media_behaviour"},
+    {"text": "his phone", "intent": "suspect_partner"},
+    {"text": "sigh", "intent": "share_feelings"},
+    {"text": "book a table", "intent": "out_of_scope"},
+    {"text": "weather today", "intent": "out_of_scope"},
+]
+
+
+def scripted(text: str) -> FakeUnderstanding:
+    return SCRIPTED[text]
+
+
+def test_metrics_follow_their_definitions() -> None:
+    metrics = evaluate_intents(ROWS, scripted).metrics
+    assert metrics["in_scope"] == 4 and metrics["out_of_scope"] == 2
+    assert metrics["top1_accuracy"] == 0.5  # trust right, feelings top right; pics and phone wrong
+    assert metrics["answered_or_offered"] == 0.5  # the trust answer and the clarify that offered it
+    assert metrics["confident_wrong"] == 0.25  # pics answered as red_flags
+    assert metrics["oos_rejection"] == 0.5  # the table booking was answered
+
+
+def test_confusion_table_counts_outcomes_per_expected_intent() -> None:
+    report = evaluate_intents(ROWS, scripted)
+    assert report.confusion["out_of_scope"] == {"book_therapist": 1, "fallback": 1}
+    assert report.confusion["suspect_partner"] == {"clarify": 1}
+
+
+def test_json_report_keeps_its_public_shape() -> None:
+    data = report_to_json(evaluate_intents(ROWS, scripted))
+    assert set(data) == {"n", "metrics", "predictions"}
+    assert data["n"] == len(ROWS)
+    assert {"top1_accuracy", "answered_or_offered", "confident_wrong", "oos_rejection"} <= set(data["metrics"])
+    fields = {"text", "expected", "predicted", "top", "candidates", "score", "decision"}
+    assert all(set(p) == fields for p in data["predictions"])
+    assert data["predictions"][2]["candidates"] == ["red_flags", "suspect_partner"]
+    json.dumps(data)  # plain JSON all the way down
+
+
+def test_human_report_names_each_headline_figure() -> None:
+    text = format_report(evaluate_intents(ROWS, scripted))
+    for word in ("accuracy", "offered", "wrong", "rejection"):
+        assert word in text
+    assert "is liking pics cheating" in text  # the confident wrong line is shown
+
+
+def test_folds_hold_out_every_example_exactly_once() -> None:
+    examples = {"a": [f"a{i}" for i in range(12)], "b": [f"b{i}" for i in range(9)] + ["B0", "b0 "]}
+    held = [row["text"] for _, rows in cross_validation_folds(examples, k=4) for row in rows]
+    assert sorted(held) == sorted(p for ps in examples.values() for p in ps)
+    for train, rows in cross_validation_folds(examples, k=4):
+        assert not {r["text"] for r in rows} & {p for ps in train.values() for p in ps}
+        twins = [r["text"] for r in rows if r["text"].strip().casefold() == "b0"]
+        assert len(twins) in (0, 3)  # "b0", "B0" and "b0 " always travel together
+
+
+def _understand_with(matcher: Matcher):
+    def understand(text: str) -> FakeUnderstanding:
+        result = matcher.match(text)
+        return FakeUnderstanding(
+            result.decision,
+            result.intent or "out_of_scope",
+            result.top,
+            tuple(c.intent for c in result.candidates),
+            result.score,
+        )
+
+    return understand
+
+
+def test_development_set_meets_the_targets() -> None:
+    path = EVAL_DIR / "dev-intents.jsonl"
+    if not path.exists():
+        pytest.skip("no development set beside the repository")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    examples, vocabulary = load_intents(ROOT / "intents")
+    metrics = evaluate_intents(rows, _understand_with(Matcher.build(examples, vocabulary))).metrics
+    assert metrics["top1_accuracy"] >= 0.92
+    assert metrics["answered_or_offered"] >= 0.97
+    assert metrics["confident_wrong"] <= 0.03
+    assert metrics["oos_rejection"] >= 0.85
+
+
+def test_held_out_examples_still_match() -> None:
+    """5-fold over our own examples: a guard against examples that only match themselves."""
+    examples, vocabulary = load_intents(ROOT / "intents")
+    full = Matcher.build(examples, vocabulary)
+    predictions = []
+    for train, rows in cross_validation_folds(examples, 5, key=lambda s: " ".join(full.normalize(s))):
+        predictions += evaluate_intents(rows, _understand_with(Matcher.build(train, vocabulary))).predictions
+    inside = len(predictions)
+    top1 = sum(p.top == p.expected for p in predictions) / inside
+    wrong = sum(p.decision == "answer" and p.predicted != p.expected for p in predictions) / inside
+    assert top1 >= 0.82
+    assert wrong <= 0.04
