@@ -92,8 +92,10 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
     detector = build_detector(catalog)
     if is_safety_set(rows):
         from bot.evaluation.safety_eval import evaluate_safety, format_safety_report, safety_report_to_json
+        from bot.nlu.understand import SafetyPipeline
 
-        report = evaluate_safety(rows, detector)
+        # Measure exactly what people get: the detector plus the matcher's backstop.
+        report = evaluate_safety(rows, SafetyPipeline(detector, build_matcher(catalog, settings)))
         print(json.dumps(safety_report_to_json(report), ensure_ascii=False, indent=1) if as_json else format_safety_report(report))
         return 0
     from bot.evaluation.intent_eval import evaluate_intents, format_report, report_to_json

@@ -8,7 +8,9 @@ recreation after deletion and the message-id map are exercised without a network
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,12 +20,18 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError
 
+from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
-from bot.engine.staff import CentreDesk
+from bot.engine.staff import CentreDesk, install_handoff
+from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.staff import StaffTelegram
+from tests.botapi_standin import BotApiStandIn, ChatState
 from tests.conftest import find_button, keys, make_incoming
+from tests.telegram_helpers import AnyApplication, person, settle
+from tests.telegram_helpers import make_settings as tg_settings
+from tests.telegram_helpers import standin  # noqa: F401 - the fixture
 from tests.test_booking import PERSON, STAFF_CHAT, Clock, press, staff_press, staff_says, start_desk
 
 CRISIS = "i don't want to be alive anymore"
@@ -330,3 +338,149 @@ async def test_forget_during_a_handoff_closes_it_and_erases_the_links(forum: Set
     assert [(d.reply.key, d.thread_id) for d in queued] == [("text.staff_handoff_forgotten", topic)]
     for table in ("handoffs", "staff_topics", "staff_messages"):
         assert await engine.store.fetchall(f"SELECT * FROM {table}") == [], table
+
+
+async def test_a_person_flooding_the_bot_is_slowed_down_politely(forum: Setup) -> None:
+    engine = forum.engine
+    if not hasattr(engine, "gate_hooks"):
+        pytest.skip("needs Engine.gate_hooks (the core.py change proposed for issue 6)")
+    await engine.handle(make_incoming("/start"))
+    seen = [keys(await engine.handle(make_incoming("hello?"))) for _ in range(45)]
+    assert all(k and k != ["text.handoff_flood_note"] for k in seen[:39])
+    assert seen[39] == ["text.handoff_flood_note"] and seen[40:] == [[]] * 5
+    crisis = await engine.handle(make_incoming(CRISIS))
+    assert keys(crisis)[0] == "text.safety_crisis", "the safety answer is never held back"
+
+
+async def test_a_message_that_raised_a_safety_answer_still_reaches_the_team(forum: Setup) -> None:
+    engine = forum.engine
+    if not hasattr(engine, "safety_hooks"):
+        pytest.skip("needs Engine.safety_hooks (the core.py change proposed for issue 6)")
+    await open_handoff(engine)
+    await engine.handle(make_incoming(CRISIS))
+    await forum.drain()
+    (topic,) = forum.group.topics
+    assert forum.group.in_topic(topic)[-1].endswith(f"⚠️ [crisis] {CRISIS}")
+
+
+# --- end to end: the real Application against the Bot API stand-in ---------------------------------------
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 8.0) -> None:
+    """Wait for the outbox drain (a background task) to have done what `check` looks for."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the bot")
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def staffed_bot(
+    standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, group: ChatState, clock: Clock
+) -> AsyncIterator[tuple[AnyApplication, Engine, CentreDesk]]:
+    """The bot wired exactly as in production: staff hook and handoff deliveries through StaffTelegram."""
+    settings = tg_settings(standin, tmp_path, staff_chat_id=group.id)
+    engine = build_engine(settings, catalog)
+    desk = install_handoff(engine, clock=clock)
+    staff = StaffTelegram(desk, staff_chat_id=group.id, admin_user_ids=frozenset(settings.admin_user_ids))
+    application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=0.1)
+    staff.bind(channel_of(application))
+    await start_application(application, Polling(timeout=0.5))
+    try:
+        yield application, engine, desk
+    finally:
+        await stop_application(application)
+
+
+def texts_in(standin: BotApiStandIn, chat_id: int, thread_id: int | None = None) -> list[str]:
+    return [m.text for m in standin.shown(chat_id) if thread_id is None or m.thread_id == thread_id]
+
+
+async def test_e2e_forum_handoff_both_ways_through_the_bot_api(standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, clock: Clock) -> None:
+    group = standin.add_group("Alumaura staff", forum=True)
+    meera, sam = standin.new_user("Meera"), standin.new_user("Sam")
+    standin.add_member(group, meera, "administrator")
+    async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, engine, _):
+        asha = person(standin, application)
+        await asha.says("/start")
+        await asha.says("/human")
+        await asha.presses("Yes, connect me")
+        for text in ("hello?", "I found messages on his phone", "I can't sleep"):
+            standin.user_sends(asha.user, text)  # a burst: the bot has not answered the first yet
+        await settle(standin, application)
+
+        async def relayed() -> bool:
+            return len(group.topics) == 1 and len(texts_in(standin, group.id, next(iter(group.topics)))) == 4
+
+        await until(relayed)
+        assert len(standin.calls_of("createForumTopic")) == 1, "a burst of first messages creates one topic"
+        (topic,) = group.topics
+        assert group.topics[topic].startswith("Asha #")
+        assert texts_in(standin, group.id, topic)[-1].endswith("I can't sleep")
+
+        standin.group_message(sam, group, "I'm not staff", thread_id=topic)
+        standin.group_message(meera, group, "I'm here, Asha. Take your time.", thread_id=topic)
+        await settle(standin, application)
+
+        async def answered() -> bool:
+            return any("Take your time." in text for text in texts_in(standin, asha.chat_id))
+
+        await until(answered)
+        mine = [t for t in texts_in(standin, asha.chat_id) if t.startswith("💬")]
+        assert mine == ["💬 The centre's team:\nI'm here, Asha. Take your time."], "no staff name, no stranger"
+
+        standin.group_message(meera, group, "/close", thread_id=topic)
+        await settle(standin, application)
+
+        async def closed() -> bool:
+            return any("closed this chat" in text for text in texts_in(standin, asha.chat_id))
+
+        await until(closed)
+        assert "closed; they've been told" in texts_in(standin, group.id, topic)[-1]
+
+        standin.delete_topic(group, topic)
+        await asha.says("/human")
+        await asha.presses("Yes, connect me")
+        await asha.says("me again")
+
+        async def recreated() -> bool:
+            return len(group.topics) == 1 and topic not in group.topics and any(
+                t.endswith("me again") for t in texts_in(standin, group.id, next(iter(group.topics)))
+            )
+
+        await until(recreated)
+
+
+async def test_e2e_plain_group_reply_routing_and_ending(standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, clock: Clock) -> None:
+    group = standin.add_group("Alumaura staff")
+    meera = standin.new_user("Meera")
+    standin.add_member(group, meera)
+    async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, _, _):
+        asha = person(standin, application)
+        await asha.says("/start")
+        await asha.says("/human")
+        await asha.presses("Yes, connect me")
+        await asha.says("can we talk?")
+
+        async def relayed() -> bool:
+            return any(text.endswith("can we talk?") for text in texts_in(standin, group.id))
+
+        await until(relayed)
+        message = next(m for m in standin.shown(group.id) if m.text.endswith("can we talk?"))
+        assert message.text.startswith("💬 Asha (#") and message.thread_id is None
+        standin.group_message(meera, group, "Of course we can.", reply_to=message)
+        await settle(standin, application)
+
+        async def answered() -> bool:
+            return any(text.endswith("Of course we can.") for text in texts_in(standin, asha.chat_id))
+
+        await until(answered)
+        await asha.presses("End the chat with the team")
+
+        async def told() -> bool:
+            return any("ended the chat" in text for text in texts_in(standin, group.id))
+
+        await until(told)
+        after = await asha.says("what is micro cheating")
+        assert after, "FAQ answers come back once the chat has ended"

@@ -20,7 +20,11 @@ from bot.engine.staff import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS, CentreDesk
 from bot.engine.texts import PLACEHOLDERS, placeholders_in
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.staff import StaffTelegram, staff_incoming
+from tests.botapi_standin import BotApiStandIn
 from tests.conftest import find_button, keys, make_incoming
+from tests.telegram_helpers import person, settle
+from tests.telegram_helpers import standin  # noqa: F401 - the fixture
+from tests.test_handoff import staffed_bot, texts_in, until
 from tests.test_booking import (
     PERSON,
     STAFF_CHAT,
@@ -324,3 +328,58 @@ async def test_staff_chatter_costs_no_membership_check_and_does_nothing(desk_eng
     command = Message(21, WHEN, plain_group, from_user=MEERA, text="/bookings")
     await staff_tg.on_update(Update(9, message=command), SimpleNamespace(bot=bot))  # type: ignore[arg-type]
     assert bot.member_checks == [STAFF_MEMBER] and len(shown) == 1
+
+
+# --- end to end: a booking card in the staff group, through the Bot API stand-in ------------------------------
+
+
+async def test_e2e_booking_card_staff_actions_and_a_stranger(standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, clock: Clock) -> None:
+    group = standin.add_group("Alumaura staff", forum=True)
+    meera, sam = standin.new_user("Meera"), standin.new_user("Sam")
+    standin.add_member(group, meera)
+    async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, engine, _):
+        asha = person(standin, application)
+        await asha.says("/start")
+        await asha.says("/book")
+        await asha.presses("Just for me")
+        await asha.presses("Online (video call)")
+        slots = asha.shown()[-1]
+        await asha.presses(slots.labels[0], on=slots)
+        await asha.presses("Here on Telegram")
+        await asha.presses("Skip")
+        group.blocked = True  # the staff group cannot be reached (the bot was removed, say)
+        received = await asha.presses("✅ Confirm and send")
+        assert any("safely with the centre" in shown.text for shown in received), "told at once, card or no card"
+
+        async def card_tried() -> bool:
+            row = await engine.store.fetchone("SELECT attempts FROM outbox WHERE json_extract(payload, '$.kind') = 'booking_card'")
+            return row is not None and row["attempts"] >= 1
+
+        async def card_posted() -> bool:
+            return any(m.text.startswith("📅 Booking request #1") for m in standin.shown(group.id))
+
+        await until(card_tried)
+        assert not await card_posted()
+        group.blocked = False
+        await engine.store.execute("UPDATE outbox SET next_attempt_at = created_at")  # the retry time comes round
+        await until(card_posted)
+        card = next(m for m in standin.shown(group.id) if m.text.startswith("📅 Booking request #1"))
+
+        standin.user_presses(sam, card, "✅ Confirm session")
+        await settle(standin, application)
+        assert (await engine.store.fetchone("SELECT status FROM bookings WHERE id = 1"))["status"] == "requested"
+
+        standin.user_presses(meera, card, "🙋 Claim")
+        await settle(standin, application)
+
+        async def told(words: str) -> bool:
+            return any(words in text for text in texts_in(standin, asha.chat_id))
+
+        await until(lambda: told("picked up your request"))
+        card = standin.shown(group.id)[[m.message_id for m in standin.shown(group.id)].index(card.message_id)]
+        assert "Status: claimed" in card.text and "🙋 Claim" not in card.labels, "the card shows where it stands"
+        standin.user_presses(meera, card, "✅ Confirm session")
+        await settle(standin, application)
+        await until(lambda: told("Your session is confirmed"))
+        answered = list(standin.answered_queries.values())
+        assert answered[-1].get("text") == "confirmed" and answered[-3].get("text") is None, "the stranger got nothing"

@@ -204,7 +204,7 @@ async def test_a_restart_mid_conversation_continues_where_the_person_was(standin
 async def test_flood_errors_and_dropped_connections_lose_no_reply_and_send_none_twice(standin: BotApiStandIn, tmp_path: Path) -> None:
     # Flood waits are scripted (each costs a second); the random share is errors and dropped connections.
     standin.faults = (
-        FaultPlan(share=0.15, seed=11, mix=(Fault.server_error(), Fault.drop()))
+        FaultPlan(share=0.12, seed=11, mix=(Fault.server_error(), Fault.drop()))
         .then("getUpdates", Fault.server_error())
         .then("sendMessage", Fault.drop(), Fault.flood(1))
         .then("answerCallbackQuery", Fault.flood(1))
@@ -212,7 +212,7 @@ async def test_flood_errors_and_dropped_connections_lose_no_reply_and_send_none_
     settings = make_settings(standin, tmp_path, rate_limiter=True)
     engine = RecordingEngine(build_engine(settings))
     async with running_bot(settings, engine) as application:
-        people = [person(standin, application, f"P{i}") for i in range(6)]
+        people = [person(standin, application, f"P{i}") for i in range(4)]
 
         async def converse(someone: Person) -> None:
             await someone.says("/start")

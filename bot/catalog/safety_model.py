@@ -211,7 +211,7 @@ class SafetyLexicon(BaseModel):
     not_typos: real words never "corrected" into a fuzzy word ("overdone" is not "overdose").
     negators: phrases that, just before a pattern, cancel it ("not", "never", "no intention of").
     negation_bridges: words allowed between a negator and the pattern ("not *going to* hurt").
-    care_despite_negation: phrases that, anywhere after a negated crisis phrase, bring the care
+    care_despite_negation: phrases that, right after a negated crisis phrase, bring the care
       back on their own ("I won't hurt myself *tonight*", "...*yet*", "...*unless* he leaves").
     care_turns / care_hints: a turn ("but") followed by a hint that the thought is still there
       brings it back too ("I'd never kill myself, *but sometimes* I wish..."); a turn alone does

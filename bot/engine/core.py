@@ -24,6 +24,7 @@ from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.safety_answer import lines_again, safety_replies, staff_alert
 from bot.engine.session import Session
 from bot.engine.texts import Texts, merge_rows
+from bot.errors import StorageError
 from bot.nlu.matcher import Matcher
 from bot.nlu.safety import SafetyDetector, SafetyVerdict
 from bot.nlu.understand import Understanding, understand
@@ -144,7 +145,11 @@ class Engine:
             lock = asyncio.Lock()
             self._locks[incoming.user_id] = lock
         async with lock:
-            stored = await self.store.load_session(incoming.user_id)
+            try:
+                stored = await self.store.load_session(incoming.user_id)
+            except StorageError:
+                log.error("turn without storage user=%s kind=%s", self.user_hash(incoming.user_id), incoming.kind)
+                return self._without_storage(incoming)
             session = Session.from_dict(incoming.user_id, stored)
             if incoming.first_name:
                 session.first_name = incoming.first_name[:64]
@@ -154,9 +159,9 @@ class Engine:
             except Exception:
                 log.exception("turn failed user=%s kind=%s", self.user_hash(incoming.user_id), incoming.kind)
                 return [self.texts.reply("internal_error", self.texts.menu("stuck"))]
-            if turn.route != "forget":
-                await self.store.save_session(incoming.user_id, session.to_dict())
-                await self.store.record_turn(self.user_hash(incoming.user_id), turn.route, turn.intent)
+            if turn.route != "forget" and not await self._save(incoming.user_id, session, turn) and turn.route != "safety":
+                # The step did not stick: "try again" is true (the same button still works); a crisis answer is always given.
+                return self._without_storage(incoming)
             log.info(
                 "turn user=%s kind=%s route=%s intent=%s replies=%d",
                 self.user_hash(incoming.user_id), incoming.kind, turn.route, turn.intent, len(replies),
@@ -165,6 +170,27 @@ class Engine:
 
     async def remember_once(self, key: str) -> bool:
         return await self.store.remember_once(key)
+
+    async def _save(self, user_id: int, session: Session, turn: Turn) -> bool:
+        """Keep the session (False when the database stayed locked); the statistics row is best effort."""
+        try:
+            await self.store.save_session(user_id, session.to_dict())
+        except StorageError:
+            log.error("session not saved user=%s route=%s", self.user_hash(user_id), turn.route)
+            return False
+        try:
+            await self.store.record_turn(self.user_hash(user_id), turn.route, turn.intent)
+        except StorageError:
+            log.warning("turn statistics not recorded user=%s", self.user_hash(user_id))
+        return True
+
+    def _without_storage(self, incoming: Incoming) -> list[Reply]:
+        """The database cannot be reached: a crisis still gets its answer, anything else a kind "try again"."""
+        text = (incoming.text or "").strip()
+        meaning = understand(text[:MAX_TEXT_CHARS], self.detector, self.matcher) if text else None
+        if meaning is not None and meaning.safety is not None:
+            return safety_replies(self.texts, meaning.safety.label, self.options.crisis_country)
+        return [self.texts.reply("internal_error", self.texts.menu("stuck"))]
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -226,10 +252,14 @@ class Engine:
         session.misunderstood = 0
         # Someone whose first words are a crisis gets the safety answer, not a welcome tour.
         session.welcomed = True
-        alerted = await self._alert_staff(session, incoming, verdict, text)
-        await self.store.add_safety_event(
-            incoming.user_id, verdict.label, verdict.pattern, text if session.consent else None, alerted
-        )
+        try:
+            alerted = await self._alert_staff(session, incoming, verdict, text)
+            await self.store.add_safety_event(
+                incoming.user_id, verdict.label, verdict.pattern, text if session.consent else None, alerted
+            )
+        except StorageError:
+            # Recording must never cost a person in crisis the lines and the way to a person.
+            log.error("safety event not recorded user=%s label=%s", self.user_hash(incoming.user_id), verdict.label)
         return safety_replies(self.texts, verdict.label, self.options.crisis_country)
 
     async def _alert_staff(self, session: Session, incoming: Incoming, verdict: SafetyVerdict, text: str) -> bool:

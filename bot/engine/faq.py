@@ -60,9 +60,9 @@ def candidate_buttons(texts: Texts, candidates: Sequence[str]) -> list[Button]:
 
 def clarify_replies(texts: Texts, candidates: Sequence[str]) -> list[Reply]:
     """"Did you mean…?" with the closest intents, and a way out."""
-    buttons = candidate_buttons(texts, candidates)
-    buttons.append(texts.button("clarify_none_label", "ask"))
-    return [texts.reply("clarify", one_per_row(buttons))]
+    rows = one_per_row(candidate_buttons(texts, candidates))
+    # Out-of-scope messages can land here too: a person and the menu are always one tap away.
+    return [texts.reply("clarify", merge_rows(rows, texts.menu("stuck")))]
 
 
 def fallback_replies(texts: Texts, candidates: Sequence[str], misunderstood: int) -> list[Reply]:

@@ -48,6 +48,7 @@ IDIOM_CONTEXT_AFTER: Final = 8
 FUZZY_MIN_LENGTH: Final = 6
 FUZZY_LONG_WORD: Final = 9  # from this length two typos are forgiven, below it one
 DESPITE_NEGATION: Final = "+despite_negation"
+CARE_REACH: Final = 4  # "...yet", "...tonight" count right after the denial, not at the far end of the message
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 _CONTRACTIONS: Final = (
@@ -259,6 +260,19 @@ class SafetyDetector:
         hits.sort(key=lambda hit: (hit.order, hit.start))
         return _decide(hits) or self._care_despite_negation(negated, tokens, starts)
 
+    def explained_away(self, text: str) -> bool:
+        """True when the message holds an idiom or a denial the lexicon knows ("dying to know",
+        "not going to hurt myself"): a reason for other signals (the matcher's backstop) to stand down."""
+        tokens = self.normalise(text)
+        if self._without_idioms(tokens) != tokens:
+            return True
+        kept = tokens
+        joined, starts = _join(kept)
+        for order, first, _match in self.pattern_index.matches(kept, joined, starts):
+            if self.patterns[order].negatable and self._negated(kept, first):
+                return True
+        return False
+
     def _without_idioms(self, tokens: list[str]) -> list[str]:
         """Replace each idiom by a sentence break, unless a word nearby says it is literal."""
         joined, starts = _join(tokens)
@@ -308,7 +322,7 @@ class SafetyDetector:
             tail = tokens[bisect_right(starts, hit.end - 1) :]
             turn = next((index for index, token in enumerate(tail) if token in self.care_turns), None)
             after_turn = " ".join(tail[turn + 1 :]) + " " if turn is not None else ""
-            if (self.care_alone and self.care_alone.search(" ".join(tail) + " ")) or (
+            if (self.care_alone and self.care_alone.search(" ".join(tail[:CARE_REACH]) + " ")) or (
                 self.care_hints and after_turn.strip() and self.care_hints.search(after_turn)
             ):
                 return SafetyVerdict("crisis", hit.pattern + DESPITE_NEGATION)

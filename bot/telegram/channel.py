@@ -54,8 +54,13 @@ class DialogueEngine(Protocol):
 
 
 async def ignore_staff_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The staff hook until the handoff work (issue 6) plugs in: staff-group updates are ignored."""
+    """The staff hook when no staff handler is plugged in: ignore, but never leave a button spinning."""
     LOGGER.debug("staff update=%s ignored (no staff handler)", update.update_id)
+    if update.callback_query is not None:
+        try:
+            await with_retries(update.callback_query.answer, attempts=2, what="answer_query")
+        except TelegramError as error:
+            LOGGER.debug("staff callback query not answered: %s", type(error).__name__)
 
 
 def deep_link(bot_username: str | None) -> str:

@@ -1,0 +1,411 @@
+"""Hostile input: whatever a person types or whatever button data arrives, the engine answers
+kindly within Telegram's limits, and never touches what belongs to someone else.
+
+Property-based (hypothesis): random conversations mixing arbitrary text (huge, empty,
+control and invisible characters, right-to-left marks, emoji only, other scripts), forged
+button data and real button presses, so the hostile input lands mid-flow, after /start and
+after a crisis. One engine per test (on a tmp database), a fresh person per example.
+The `heavy` variants run many more examples (`pytest --heavy`).
+
+Then SQL-like and markup-like words typed into a reflection and saved to the journal come
+back exactly as typed, the database keeps all its tables, and a `{centre_name}` typed by a
+person is never filled in (no template injection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import build_engine
+from bot.catalog.loader import Catalog
+from bot.engine.core import Engine
+from bot.engine.replies import Incoming, Reply
+from bot.engine.staff import install_handoff
+from tests.conftest import keys, make_incoming, make_settings, press
+
+STAFF_CHAT = -100_424_242
+OWNER = 7_000_001  # the person whose journal entry others try to reach
+OWNER_WORDS = "the violet kite over the harbour"
+CRISIS = "i don't want to be alive anymore"
+TELEGRAM_TEXT_LIMIT = 4096
+PAYLOAD_LIMIT_BYTES = 48
+FAST_EXAMPLES = 60
+HEAVY_EXAMPLES = 1500
+
+# --- strategies: what people (and forgers) send ----------------------------------------------
+
+INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00a0\u2028\u2029"
+CONTROL = "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\r\n\t"
+SCRIPTS = {
+    "devanagari": (0x0900, 0x097F),
+    "arabic": (0x0600, 0x06FF),
+    "hebrew": (0x0590, 0x05FF),
+    "cjk": (0x4E00, 0x9FFF),
+    "emoji": (0x1F300, 0x1FAFF),
+    "combining": (0x0300, 0x036F),
+}
+KNOWN_WORDS = [
+    "", " ", "\n", "/start", "/menu", "/reflect", "/signs", "/journal", "/forget", "/privacy", "/stop",
+    "/book", "/human", "/mybooking", "/help", "/", "/@", "/start@", "stop", "back", "done", "next",
+    "skip", "yes", "other", "1", "2", "3/5", "5 out of 5", "hurt, confused and anxious", "hi",
+    "what is micro cheating", "is liking photos cheating", CRISIS, "he hits me when he is drunk",
+    "'); DROP TABLE sessions;--", "<b>hi</b>", "*_[]()~`", "{centre_name}", "{0}", "{", "}", "%s %d",
+    "{emergency}{{}}", "\\", "\x00",
+]
+
+script_text = st.one_of(
+    *(st.text(st.characters(min_codepoint=lo, max_codepoint=hi), min_size=1, max_size=60) for lo, hi in SCRIPTS.values())
+)
+invisible_text = st.text(st.sampled_from(INVISIBLE + CONTROL), min_size=1, max_size=40)
+odd_categories = st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "So"]), max_size=60)
+huge_text = st.builds(
+    lambda chunk, times: (chunk * times)[:20_000], st.text(min_size=1, max_size=40), st.integers(50, 2_000)
+)
+texts = st.one_of(
+    st.sampled_from(KNOWN_WORDS),
+    st.text(max_size=200),
+    script_text,
+    invisible_text,
+    odd_categories,
+    huge_text,
+    st.text(max_size=60).map(lambda rest: "/" + rest),
+    st.lists(st.one_of(st.sampled_from(KNOWN_WORDS), script_text, invisible_text), min_size=2, max_size=4).map("".join),
+)
+
+PAYLOAD_KINDS = [
+    "menu", "ask", "answer", "more", "fb", "consent", "privacy", "forget", "lines", "flow", "signs", "reflect",
+    "resume", "fl", "journal", "jr", "book", "bk", "mybooking", "human", "staff", "expired",
+]
+PAYLOAD_ARGS = [
+    "", "x", "y", "yes", "no", "go", "end", "stop", "new", "save", "open", "del", "dely", "o", "d", "s", "b", "c",
+    "n", "0", "1", "99", "-1", "999999", "999999999999", "99999999999999999999", "reflection", "signs",
+    "crossed_line", "noticed", "feelings", "summary", "starter", "rebuild_trust", "../..", "../../etc/passwd",
+    "crisis", "unsafe_at_home", "claim", "confirm", "cancel", "cancelyes", "accept", "slot", "note", "who",
+    str(OWNER), "%s", "{centre_name}", "' OR 1=1 --",
+]
+forged_payloads = st.one_of(
+    st.text(max_size=70),
+    st.builds(
+        lambda kind, args: ":".join([kind, *args]),
+        st.sampled_from(PAYLOAD_KINDS),
+        st.lists(st.one_of(st.sampled_from(PAYLOAD_ARGS), st.integers(-5, 10**13).map(str), st.text(max_size=8)), max_size=4),
+    ),
+    st.sampled_from(["jr:dely:999999", "fl:reflection:x:y", "answer:../../", "jr:open:0", "fl:reflection:noticed:99"]),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of a random conversation: typed text, forged button data, a real button, or odd media."""
+
+    kind: str  # "text" | "forged" | "tap" | "owner" | "edited" | "media" | "contact"
+    value: Any = None
+
+
+steps = st.one_of(
+    st.builds(Step, st.just("text"), texts),
+    st.builds(Step, st.just("forged"), forged_payloads),
+    # Real buttons of the last replies, so forged data and odd text land mid-flow, mid-booking, mid-handoff.
+    st.builds(Step, st.just("tap"), st.integers(0, 30)),
+    st.builds(Step, st.just("tap"), st.integers(0, 30)),
+    st.builds(Step, st.just("owner"), st.sampled_from(["jr:dely", "jr:del", "jr:open"])),
+    st.builds(Step, st.just("edited"), texts),
+    st.builds(Step, st.just("media"), st.sampled_from(["sticker", "photo", "voice", "video", "document", ""])),
+    st.builds(Step, st.just("contact"), st.text(max_size=30)),
+)
+conversations = st.tuples(
+    st.sampled_from([(), ("/start",), (CRISIS,), ("/start", "/reflect"), ("/reflect", CRISIS), ("/book",), ("/human",)]),
+    st.text(max_size=80),  # first name, as Telegram gives it
+    st.lists(steps, min_size=1, max_size=8),
+)
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def utf16_units(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def assert_sendable(replies: list[Reply], what: str) -> None:
+    """What a person would notice: an answer, never the crash apology, each message Telegram would accept."""
+    assert replies, f"no reply to {what}"
+    assert "text.internal_error" not in keys(replies), f"hidden crash on {what}"
+    for reply in replies:
+        assert reply.text.strip(), f"empty message {reply.key} after {what}"
+        assert len(reply.text) < TELEGRAM_TEXT_LIMIT and utf16_units(reply.text) <= TELEGRAM_TEXT_LIMIT, reply.key
+        for button in reply.all_buttons():
+            assert button.label.strip(), f"a button without a label in {reply.key}"
+            if button.url is None:
+                assert 0 < len(button.payload.encode("utf-8")) <= PAYLOAD_LIMIT_BYTES, button.payload
+
+
+class ErrorLog(logging.Handler):
+    """Collects ERROR records: a failure the engine swallowed still fails the test."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def errors_logged() -> Iterator[ErrorLog]:
+    handler = ErrorLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+
+
+def user_tables(db: sqlite3.Connection) -> list[str]:
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [t for t in tables if any(col[1] == "user_id" for col in db.execute(f"PRAGMA table_info({t})"))]
+
+
+def others_data(path: Path, user_id: int) -> dict[str, list[tuple]]:
+    """Every stored row that belongs to someone other than `user_id` (read through a second connection)."""
+    db = sqlite3.connect(path)
+    try:
+        return {
+            table: sorted(map(tuple, db.execute(f"SELECT * FROM {table} WHERE user_id IS NOT NULL AND user_id != ?", (user_id,))))
+            for table in user_tables(db)
+        }
+    finally:
+        db.close()
+
+
+# --- the engine under test ---------------------------------------------------------------------
+
+
+async def full_engine(tmp_path: Path, catalog: Catalog) -> Engine:
+    """The production wiring: journal, booking, handoff and staff tools, a staff chat configured."""
+    engine = build_engine(make_settings(tmp_path, staff_chat_id=STAFF_CHAT), catalog)
+    install_handoff(engine)
+    await engine.start()
+    return engine
+
+
+async def owner_saves_a_reflection(engine: Engine) -> int:
+    """The owner walks a reflection in their own words and saves it; returns the entry id."""
+    await engine.handle(make_incoming("/start", user_id=OWNER))
+    await engine.handle(press("flow:reflection", user_id=OWNER))
+    await engine.handle(press("fl:reflection:noticed:o", user_id=OWNER))
+    await engine.handle(make_incoming(OWNER_WORDS, user_id=OWNER))
+    for payload in ("fl:reflection:feelings:0", "fl:reflection:feelings:d", "fl:reflection:intensity:4", "fl:reflection:need:1"):
+        await engine.handle(press(payload, user_id=OWNER))
+    assert keys(await engine.handle(press("jr:save", user_id=OWNER))) == ["text.journal_saved"]
+    listing = await engine.handle(make_incoming("/journal", user_id=OWNER))
+    ids = [b.payload.split(":")[2] for r in listing for b in r.all_buttons() if b.payload.startswith("jr:open:")]
+    assert len(ids) == 1
+    return int(ids[0])
+
+
+async def play(engine: Engine, user_id: int, conversation: tuple, entry_id: int) -> None:
+    """Run one random conversation as `user_id`, checking every answer and every queued message."""
+    openers, first_name, events = conversation
+    last: list[Reply] = []
+    for opener in openers:
+        last = await engine.handle(Incoming(user_id=user_id, text=opener, first_name=first_name))
+        assert_sendable(last, repr(opener))
+    for step in events:
+        incoming = incoming_for(step, user_id, first_name, last, entry_id)
+        last = await engine.handle(incoming)
+        assert_sendable(last, repr(step)[:200])
+        assert all(OWNER_WORDS not in reply.text for reply in last), "saw another person's words"
+    for delivery in await engine.due_deliveries(limit=500):
+        if delivery.user_id != user_id:
+            continue  # someone else's queued message is theirs to receive
+        assert_sendable([delivery.reply], f"queued {delivery.kind}")
+        await engine.delivery_done(delivery.id)
+
+
+def incoming_for(step: Step, user_id: int, first_name: str, last: list[Reply], entry_id: int) -> Incoming:
+    if step.kind == "text":
+        return Incoming(user_id=user_id, text=step.value, first_name=first_name)
+    if step.kind == "edited":
+        return Incoming(user_id=user_id, kind="edited", text=step.value, first_name=first_name)
+    if step.kind == "media":
+        return Incoming(user_id=user_id, kind="unsupported", media=step.value or None, first_name=first_name)
+    if step.kind == "contact":
+        return Incoming(user_id=user_id, kind="contact", contact_phone=step.value, first_name=first_name)
+    if step.kind == "owner":
+        return Incoming(user_id=user_id, kind="button", button=f"{step.value}:{entry_id}", first_name=first_name)
+    if step.kind == "tap":
+        real = [b.payload for r in last for b in r.all_buttons() if b.url is None]
+        payload = real[step.value % len(real)] if real else "menu"
+        return Incoming(user_id=user_id, kind="button", button=payload, first_name=first_name)
+    return Incoming(user_id=user_id, kind="button", button=step.value, first_name=first_name)
+
+
+def run_property(tmp_path: Path, catalog: Catalog, examples: int) -> None:
+    """Random conversations, one fresh person each, against one engine; the owner's data stays put."""
+    person_ids = itertools.count(8_000_000)
+    with asyncio.Runner() as runner, errors_logged() as errors:
+        engine = runner.run(full_engine(tmp_path, catalog))
+        db_path = engine.store.path
+        try:
+            entry_id = runner.run(owner_saves_a_reflection(engine))
+
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+            )
+            @given(conversation=conversations)
+            def conversation_holds(conversation: tuple) -> None:
+                user_id = next(person_ids)
+                before = others_data(db_path, user_id)
+                runner.run(play(engine, user_id, conversation, entry_id))
+                assert others_data(db_path, user_id) == before, "one person's actions changed another's data"
+                assert not errors.records, [r.getMessage() for r in errors.records]
+
+            conversation_holds()
+            opened = runner.run(engine.handle(press(f"jr:open:{entry_id}", user_id=OWNER)))
+            assert OWNER_WORDS in opened[0].text, "the owner's entry survived everyone else"
+        finally:
+            runner.run(engine.close())
+
+
+def test_random_conversations_always_get_a_kind_sendable_answer(tmp_path: Path, catalog: Catalog) -> None:
+    run_property(tmp_path, catalog, FAST_EXAMPLES)
+
+
+@pytest.mark.heavy
+def test_random_conversations_heavy(tmp_path: Path, catalog: Catalog) -> None:
+    run_property(tmp_path, catalog, HEAVY_EXAMPLES)
+
+
+# --- targeted: other people's data and odd data ------------------------------------------------
+
+
+async def test_someone_elses_journal_entry_cannot_be_opened_or_deleted(tmp_path: Path, catalog: Catalog) -> None:
+    engine = await full_engine(tmp_path, catalog)
+    try:
+        entry_id = await owner_saves_a_reflection(engine)
+        intruder = 7_000_002
+        await engine.handle(make_incoming("/start", user_id=intruder))
+        for action in ("jr:open", "jr:del", "jr:dely"):
+            replies = await engine.handle(press(f"{action}:{entry_id}", user_id=intruder))
+            assert keys(replies) == ["text.button_expired"]
+            assert all(OWNER_WORDS not in reply.text for reply in replies)
+        opened = await engine.handle(press(f"jr:open:{entry_id}", user_id=OWNER))
+        assert OWNER_WORDS in opened[0].text
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["jr:dely:999999", "fl:reflection:x:y", "answer:../../", "fl:reflection:noticed:99", "jr:open:99999999999999",
+     "flow:reflection:new:extra", "resume:yes", "consent:", "x" * 49, "é" * 30, ":", "\x00"],
+)
+async def test_forged_button_data_mid_flow_expires_kindly_and_keeps_the_step(engine: Engine, payload: str) -> None:
+    await engine.handle(make_incoming("/start"))
+    await engine.handle(press("flow:reflection"))
+    replies = await engine.handle(press(payload))
+    assert_sendable(replies, payload)
+    assert keys(replies) == ["text.button_expired"]
+    # The flow was not disturbed: its real next button still works.
+    assert keys(await engine.handle(press("fl:reflection:noticed:0"))) == ["flow.reflection.feelings"]
+
+
+# --- SQL-like and markup-like words are kept and shown exactly -----------------------------------
+
+HOSTILE_WORDS = [
+    "'); DROP TABLE sessions;--",
+    "<b>hi</b> <a href='tg://x'>link</a>",
+    "*_[]()~`>#+-=|{}.!\\",
+    "{centre_name}",
+    "%s %d %(name)s {0} {{x}}",
+    "nul\x00inside",
+    "Robert'); DELETE FROM journal_entries WHERE 1=1;--",
+]
+
+
+def tables(path: Path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+    finally:
+        db.close()
+
+
+async def reflect_in_own_words(engine: Engine, words: str) -> list[Reply]:
+    """A reflection answered in the person's own words at every "something else"; returns the summary."""
+    await engine.handle(make_incoming("/start"))
+    await engine.handle(press("flow:reflection"))
+    assert keys(await engine.handle(press("fl:reflection:noticed:o"))) == ["flow.reflection.noticed.other"]
+    assert keys(await engine.handle(make_incoming(words))) == ["flow.reflection.feelings"]
+    await engine.handle(press("fl:reflection:feelings:0"))
+    assert keys(await engine.handle(press("fl:reflection:feelings:o"))) == ["flow.reflection.feelings.other"]
+    assert keys(await engine.handle(make_incoming(words))) == ["flow.reflection.feelings"]
+    await engine.handle(press("fl:reflection:feelings:d"))
+    await engine.handle(press("fl:reflection:intensity:2"))
+    assert keys(await engine.handle(press("fl:reflection:need:o"))) == ["flow.reflection.need.other"]
+    return await engine.handle(make_incoming(words))
+
+
+@pytest.mark.parametrize("words", HOSTILE_WORDS)
+async def test_sql_and_markup_words_are_stored_and_echoed_verbatim(engine: Engine, words: str) -> None:
+    before = tables(engine.store.path)
+    summary = await reflect_in_own_words(engine, words)
+    summary_text = "\n".join(reply.text for reply in summary)
+    assert f"Feeling hurt and {words} makes sense when you've noticed {words}." in summary_text
+    assert f"What you need most is {words}." in summary_text
+
+    assert keys(await engine.handle(press("jr:save"))) == ["text.journal_saved"]
+    listing = await engine.handle(make_incoming("/journal"))
+    assert f"hurt and {words}" in listing[0].text
+    entry_button = next(b.payload for r in listing for b in r.all_buttons() if b.payload.startswith("jr:open:"))
+    entry = await engine.handle(press(entry_button))
+    assert f"Noticed: {words}. Felt: hurt and {words} (2/5). Needed: {words}." in entry[0].text
+
+    assert tables(engine.store.path) == before, "the database lost or gained a table"
+    db = sqlite3.connect(engine.store.path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM journal_entries").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+async def test_a_typed_placeholder_is_never_filled_in(engine: Engine, catalog: Catalog) -> None:
+    typed = "{centre_name} {centre_phone} {emergency} {retention_days}"
+    summary = await reflect_in_own_words(engine, typed)
+    await engine.handle(press("jr:save"))
+    listing = await engine.handle(make_incoming("/journal"))
+    entry = await engine.handle(press(next(b.payload for r in listing for b in r.all_buttons() if b.payload.startswith("jr:open:"))))
+    echoed = [*(reply.text for reply in summary), listing[0].text, entry[0].text]
+    centre = catalog.centre
+    for text in echoed:
+        assert typed in text
+        assert centre.name not in text and centre.phone not in text
+
+
+async def test_sql_like_words_as_plain_messages_leave_the_database_whole(engine: Engine) -> None:
+    before = tables(engine.store.path)
+    await engine.handle(make_incoming("/start"))
+    for words in HOSTILE_WORDS:
+        replies = await engine.handle(make_incoming(words))
+        assert_sendable(replies, words)
+    assert tables(engine.store.path) == before
+    assert await engine.store.load_session(1001) is not None
