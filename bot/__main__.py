@@ -30,6 +30,8 @@ def configure_logging(level: str) -> None:
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # The job queue logs every run of the outbox job at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_run(settings: Settings, force_console: bool) -> int:

@@ -26,7 +26,7 @@ from bot.engine.core import Engine
 from bot.engine.staff import CentreDesk, install_handoff
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.staff import StaffTelegram
+from bot.telegram.staff import StaffTelegram, staff_side
 from tests.botapi_standin import BotApiStandIn, ChatState
 from tests.conftest import find_button, keys, make_incoming
 from tests.telegram_helpers import AnyApplication, person, settle
@@ -383,7 +383,8 @@ async def staffed_bot(
     settings = tg_settings(standin, tmp_path, staff_chat_id=group.id)
     engine = build_engine(settings, catalog)
     desk = install_handoff(engine, clock=clock)
-    staff = StaffTelegram(desk, staff_chat_id=group.id, admin_user_ids=frozenset(settings.admin_user_ids))
+    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id, admin_user_ids=settings.admin_user_ids)
+    assert staff is not None
     application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=0.1)
     staff.bind(channel_of(application))
     await start_application(application, Polling(timeout=0.5))

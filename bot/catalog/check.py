@@ -40,11 +40,13 @@ REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
         "privacy_full", "privacy_who", "privacy_consent_yes_label", "privacy_consent_no_label", "privacy_forget_label",
         "forget_confirm", "forget_yes_label", "forget_no_label", "forget_done", "forget_nothing",
         "forget_cancelled", "human_unavailable", "book_unavailable", "internal_error",
+        "group_only", "share_contact_label", "choose_below",
     }
 )
 EXTRA_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
     "forget_done": frozenset({"erased"}),
     "safety_staff_alert": frozenset({"label"}),
+    "group_only": frozenset({"link"}),
 }
 
 
@@ -116,6 +118,9 @@ def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -
         for entry in [*country.crisis, *country.unsafe_at_home]:
             if not entry.source.strip():
                 report.errors.append(f"{where['crisis_lines']}: {code} line '{entry.name}' has no source")
+    labels = {pattern.label for pattern in catalog.safety.patterns}
+    for label in sorted(SAFETY_INTENTS - labels):
+        report.errors.append(f"intents/safety.yaml: no safety pattern for '{label}': the safety check could never fire for it")
     if catalog.crisis_lines.default_country not in catalog.crisis_lines.countries:
         report.errors.append(f"{where['crisis_lines']}: default_country is not one of the countries listed")
     return report

@@ -44,8 +44,9 @@ class EngineOptions:
     retention_days: int = 180
     staff_alert_cooldown: timedelta = timedelta(hours=1)
     staff_enabled: bool = False
-    user_hash_key: bytes = b"alumaura"
-    data_encryption_key: str | None = None
+    # Kept out of reprs: an engine printed in a traceback or a debug line must not carry its keys.
+    user_hash_key: bytes = field(default=b"alumaura", repr=False)
+    data_encryption_key: str | None = field(default=None, repr=False)
     staff_chat_id: int | None = None
     admin_user_ids: frozenset[int] = frozenset()
 

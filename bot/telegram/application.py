@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlparse
@@ -23,7 +24,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.errors import ConfigError
 from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.errors import on_error, with_retries
+from bot.telegram.errors import hash_id, make_error_handler, with_retries
 from bot.telegram.outbox import DeliveryRouter, Outbox, OutboxDrainer
 from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
 
@@ -144,7 +145,15 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url).base_file_url(file_base_url(settings.telegram_base_url))
     if settings.rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-    channel = TelegramChannel(engine, CallbackCodec.from_token(token), staff_chat_id=settings.staff_chat_id, staff_handler=staff_handler)
+    # The engine's pseudonyms when it has them, so channel and engine log lines name a person alike.
+    pseudonym: Callable[[int], str] = getattr(engine, "user_hash", hash_id)
+    channel = TelegramChannel(
+        engine,
+        CallbackCodec.from_token(token),
+        staff_chat_id=settings.staff_chat_id,
+        staff_handler=staff_handler,
+        pseudonym=pseudonym,
+    )
     drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id, router=delivery_router)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -165,7 +174,7 @@ def build_application(
     application.bot_data[CHANNEL_KEY] = channel
     application.bot_data[DRAINER_KEY] = drainer
     application.add_handler(TypeHandler(Update, channel.on_update))
-    application.add_error_handler(on_error)
+    application.add_error_handler(make_error_handler(pseudonym))
     return application
 
 

@@ -112,8 +112,10 @@ class TelegramChannel:
         staff_handler: StaffHandler = ignore_staff_update,
         on_replied: Callable[[], None] | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
+        pseudonym: Callable[[int], str] = hash_id,
     ) -> None:
         self.engine = engine
+        self.pseudonym = pseudonym
         self.codec = codec
         self.staff_chat_id = staff_chat_id
         self.staff_handler = staff_handler
@@ -158,13 +160,13 @@ class TelegramChannel:
             replies = await self.engine.handle(incoming)
         except Exception:
             # Log first (without the text), then still answer the person kindly.
-            LOGGER.exception("engine failed user=%s kind=%s", hash_id(incoming.user_id), incoming.kind)
+            LOGGER.exception("engine failed user=%s kind=%s", self.pseudonym(incoming.user_id), incoming.kind)
             replies = [Reply(key=f"text.{ERROR_KEY}", text=content_text(self.engine.texts, ERROR_KEY, DEFAULT_ERROR))]
-        LOGGER.debug("turn user=%s kind=%s replies=%s", hash_id(incoming.user_id), incoming.kind, [r.key for r in replies])
+        LOGGER.debug("turn user=%s kind=%s replies=%s", self.pseudonym(incoming.user_id), incoming.kind, [r.key for r in replies])
         try:
             await self.send_replies(bot, turn.chat_id, replies, pressed_message_id=turn.pressed_message_id)
         except Forbidden:
-            LOGGER.info("user=%s blocked the bot; replies dropped", hash_id(incoming.user_id))
+            LOGGER.info("user=%s blocked the bot; replies dropped", self.pseudonym(incoming.user_id))
         finally:
             if self.on_replied is not None:
                 self.on_replied()
@@ -178,11 +180,11 @@ class TelegramChannel:
         if not first_time:
             return
         text = content_text(self.engine.texts, GROUP_NOTICE_KEY, DEFAULT_GROUP_NOTICE, link=deep_link(bot.username))
-        LOGGER.info("group chat=%s told the bot talks privately", hash_id(chat_id))
+        LOGGER.info("group chat=%s told the bot talks privately", self.pseudonym(chat_id))
         try:
             await self.send_replies(bot, chat_id, [Reply(key=f"text.{GROUP_NOTICE_KEY}", text=text)])
         except (Forbidden, BadRequest) as error:
-            LOGGER.info("group chat=%s notice not sent error=%s", hash_id(chat_id), type(error).__name__)
+            LOGGER.info("group chat=%s notice not sent error=%s", self.pseudonym(chat_id), type(error).__name__)
 
     async def send_replies(
         self,

@@ -87,19 +87,26 @@ def _update_ids(update: object) -> tuple[int | None, int | None]:
     return update.update_id, user.id if user is not None else None
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """python-telegram-bot's error handler: log the failure without text, keep running.
+ErrorHandler = Callable[[object, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
-    State is never at stake here: the engine saves a turn before any reply is sent.
-    """
-    error = context.error
-    update_id, user_id = _update_ids(update)
-    kind = type(error).__name__ if error is not None else "unknown"
-    if isinstance(error, Forbidden):
-        LOGGER.info("telegram forbidden update=%s user=%s (blocked the bot or left)", update_id, hash_id(user_id))
-    elif isinstance(error, (RetryAfter, TimedOut, NetworkError)):
-        LOGGER.warning("telegram transient error=%s update=%s user=%s", kind, update_id, hash_id(user_id))
-    else:
-        LOGGER.error(
-            "telegram update failed error=%s update=%s user=%s", kind, update_id, hash_id(user_id), exc_info=error
-        )
+
+def make_error_handler(pseudonym: Callable[[int], str] = hash_id) -> ErrorHandler:
+    """python-telegram-bot's error handler, naming people by `pseudonym` (the engine's, so log lines join up)."""
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failure without text and keep running; the engine saved the turn before any reply was sent."""
+        error = context.error
+        update_id, user_id = _update_ids(update)
+        who = pseudonym(user_id) if user_id is not None else "-"
+        kind = type(error).__name__ if error is not None else "unknown"
+        if isinstance(error, Forbidden):
+            LOGGER.info("telegram forbidden update=%s user=%s (blocked the bot or left)", update_id, who)
+        elif isinstance(error, (RetryAfter, TimedOut, NetworkError)):
+            LOGGER.warning("telegram transient error=%s update=%s user=%s", kind, update_id, who)
+        else:
+            LOGGER.error("telegram update failed error=%s update=%s user=%s", kind, update_id, who, exc_info=error)
+
+    return on_error
+
+
+on_error: Final = make_error_handler()

@@ -17,7 +17,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.engine.replies import Reply
 from bot.telegram.channel import TelegramChannel
-from bot.telegram.errors import hash_id, retry_after_seconds
+from bot.telegram.errors import retry_after_seconds
 
 LOGGER: Final = logging.getLogger("bot.telegram.outbox")
 BATCH: Final = 20
@@ -118,7 +118,7 @@ class OutboxDrainer:
 
     async def _send(self, bot: Bot, delivery: Delivery, target: int, to_staff: bool) -> float | None:
         """Send one delivery; None when it is settled, else seconds until the next try."""
-        where = "staff" if to_staff else hash_id(target)
+        where = "staff" if to_staff else self.channel.pseudonym(target)
         try:
             await self.channel.send_replies(
                 bot, target, [delivery.reply], thread_id=delivery.thread_id, attempts=SEND_ATTEMPTS

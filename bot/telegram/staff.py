@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -22,9 +23,10 @@ from telegram import Bot, CallbackQuery, ChatMember, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.engine.core import Engine
 from bot.engine.handoff import HANDOFF_STAFF_KINDS, HandoffDesk
 from bot.engine.replies import Reply
-from bot.engine.staff import CentreDesk, StaffIncoming, StaffResult
+from bot.engine.staff import CentreDesk, StaffIncoming, StaffResult, desk_of
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import hash_id, retry_after_seconds, with_retries
 from bot.telegram.render import render_reply
@@ -312,3 +314,15 @@ class StaffTelegram:
             )
             ids.append(sent.message_id)
         return ids
+
+
+def staff_side(engine: Engine, *, staff_chat_id: int | None, admin_user_ids: Iterable[int] = ()) -> StaffTelegram | None:
+    """The staff group's side for an engine with `install_handoff` done; None without a staff group.
+
+    Wire it with `build_application(..., staff_handler=side.on_update, delivery_router=side)`,
+    then `side.bind(channel_of(application))` before the application starts.
+    """
+    desk = desk_of(engine)
+    if desk is None or staff_chat_id is None:
+        return None
+    return StaffTelegram(desk, staff_chat_id=staff_chat_id, admin_user_ids=frozenset(admin_user_ids))
