@@ -50,7 +50,7 @@ def cmd_run(settings: Settings, force_console: bool) -> int:
 
 
 def cmd_check(settings: Settings) -> int:
-    from bot.catalog.check import check_catalog
+    from bot.app import check_content
     from bot.catalog.loader import load_catalog
 
     try:
@@ -60,8 +60,7 @@ def cmd_check(settings: Settings) -> int:
         for problem in error.problems:
             print(f"  ✗ {problem}")
         return 1
-    report = check_catalog(catalog)
-    report.errors.extend(_flow_problems(catalog))
+    report = check_content(catalog)
     for warning in report.warnings:
         print(f"  ! {warning}")
     for error in report.errors:
@@ -75,12 +74,6 @@ def cmd_check(settings: Settings) -> int:
         f"{len(catalog.answers)} answers, {len(catalog.texts)} texts, {len(catalog.flows)} flows."
     )
     return 0
-
-
-def _flow_problems(catalog: object) -> list[str]:
-    from bot.engine.flows import validate_flows
-
-    return validate_flows(catalog)  # type: ignore[arg-type]
 
 
 def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:

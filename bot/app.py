@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from bot.catalog.check import CheckReport, check_catalog
 from bot.catalog.loader import Catalog, load_catalog
 from bot.config import Settings
 from bot.engine.core import Engine, EngineOptions
 from bot.engine.journal import install_journal
+from bot.engine.staff import install_handoff
 from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher, MatchThresholds
 from bot.nlu.safety import SafetyDetector
 from bot.storage.store import Store
@@ -58,4 +60,20 @@ def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
         options=options,
     )
     install_journal(engine)
+    install_handoff(engine)
     return engine
+
+
+def check_content(catalog: Catalog) -> CheckReport:
+    """Every content check in one place: cross-references, flows, availability, feature texts.
+
+    Used by `python -m bot check`, `python -m bot doctor` and the tests, so they agree.
+    """
+    from bot.engine.availability import availability_problems
+    from bot.engine.flows import validate_flows
+    from bot.engine.staff import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS
+
+    report = check_catalog(catalog, extra_texts=HANDOFF_TEXTS, extra_placeholders=HANDOFF_PLACEHOLDERS)
+    report.errors.extend(availability_problems(catalog))
+    report.errors.extend(validate_flows(catalog))
+    return report

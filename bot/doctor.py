@@ -9,7 +9,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
-from bot.catalog.check import check_catalog
 from bot.catalog.loader import Catalog, load_catalog
 from bot.config import Settings
 from bot.errors import ContentError
@@ -66,7 +65,9 @@ def check_content(settings: Settings, findings: Findings) -> Catalog | None:
     except ContentError as error:
         findings.add("fail", f"The content has {len(error.problems)} problem(s); run `python -m bot check` to see them.")
         return None
-    report = check_catalog(catalog)
+    from bot.app import check_content
+
+    report = check_content(catalog)
     if report.errors:
         findings.add("fail", f"The content has {len(report.errors)} problem(s); run `python -m bot check` to see them.")
     else:

@@ -62,7 +62,7 @@ KNOWN_WORDS = [
     "skip", "yes", "other", "1", "2", "3/5", "5 out of 5", "hurt, confused and anxious", "hi",
     "what is micro cheating", "is liking photos cheating", CRISIS, "he hits me when he is drunk",
     "'); DROP TABLE sessions;--", "<b>hi</b>", "*_[]()~`", "{centre_name}", "{0}", "{", "}", "%s %d",
-    "{emergency}{{}}", "\\", "\x00",
+    "{emergency}{{}}", "\\", "\x00", "²", "①", "٣", "Ⅻ", "hurt, ²", "1" * 5_000, "3" * 4_301 + "/5",
 ]
 
 script_text = st.one_of(
@@ -70,6 +70,11 @@ script_text = st.one_of(
 )
 invisible_text = st.text(st.sampled_from(INVISIBLE + CONTROL), min_size=1, max_size=40)
 odd_categories = st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me", "Co", "So"]), max_size=60)
+# Characters Python calls digits that int() refuses ("²", "①"), and numbers too long for int().
+digit_like = st.one_of(
+    st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=6),
+    st.integers(1, 6_000).map(lambda length: "7" * length),
+)
 huge_text = st.builds(
     lambda chunk, times: (chunk * times)[:20_000], st.text(min_size=1, max_size=40), st.integers(50, 2_000)
 )
@@ -79,6 +84,7 @@ texts = st.one_of(
     script_text,
     invisible_text,
     odd_categories,
+    digit_like,
     huge_text,
     st.text(max_size=60).map(lambda rest: "/" + rest),
     st.lists(st.one_of(st.sampled_from(KNOWN_WORDS), script_text, invisible_text), min_size=2, max_size=4).map("".join),
@@ -95,12 +101,22 @@ PAYLOAD_ARGS = [
     "crisis", "unsafe_at_home", "claim", "confirm", "cancel", "cancelyes", "accept", "slot", "note", "who",
     str(OWNER), "%s", "{centre_name}", "' OR 1=1 --",
 ]
+# Ids and times as text: small, real-looking, and too big for SQLite's 64-bit integers.
+numbers = st.one_of(st.integers(-5, 10**13), st.integers(2**63 - 2, 10**40)).map(str)
 forged_payloads = st.one_of(
     st.text(max_size=70),
     st.builds(
         lambda kind, args: ":".join([kind, *args]),
         st.sampled_from(PAYLOAD_KINDS),
-        st.lists(st.one_of(st.sampled_from(PAYLOAD_ARGS), st.integers(-5, 10**13).map(str), st.text(max_size=8)), max_size=4),
+        st.lists(st.one_of(st.sampled_from(PAYLOAD_ARGS), numbers, st.text(max_size=8)), max_size=4),
+    ),
+    # Shaped like the bot's own id-carrying buttons, with someone else's id or an impossible one.
+    st.builds(
+        lambda kind, action, number, id_first: f"{kind}:{number}:{action}" if id_first else f"{kind}:{action}:{number}",
+        st.sampled_from(["jr", "bk", "mybooking", "staff"]),
+        st.sampled_from(["open", "del", "dely", "confirm", "cancel", "cancelyes", "accept", "change", "claim", "who", "slot"]),
+        numbers,
+        st.booleans(),
     ),
     st.sampled_from(["jr:dely:999999", "fl:reflection:x:y", "answer:../../", "jr:open:0", "fl:reflection:noticed:99"]),
 )
@@ -411,3 +427,15 @@ async def test_sql_like_words_as_plain_messages_leave_the_database_whole(engine:
         assert_sendable(replies, words)
     assert tables(engine.store.path) == before
     assert await engine.store.load_session(1001) is not None
+
+
+@pytest.mark.parametrize("typed", ["²", "①", "Ⅻ", "1" * 5_000, "hurt, ²", "٣"])
+async def test_digit_like_characters_at_a_choice_step_are_read_kindly(engine: Engine, typed: str) -> None:
+    """"²" and "①" count as digits to Python but not to int(), and int() refuses 4,300+ digits."""
+    await engine.handle(make_incoming("/start"))
+    await engine.handle(press("flow:reflection"))
+    for step in ("noticed", "feelings"):
+        replies = await engine.handle(make_incoming(typed))
+        assert_sendable(replies, f"{typed[:10]!r} at {step}")
+        if step == "noticed" and keys(replies) != ["flow.reflection.feelings"]:
+            await engine.handle(press("fl:reflection:noticed:0"))

@@ -8,6 +8,7 @@ a text the bot needs that nobody wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -66,7 +67,11 @@ def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.casefold()).strip()
 
 
-def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -> CheckReport:
+def check_catalog(
+    catalog: Catalog,
+    extra_texts: frozenset[str] = frozenset(),
+    extra_placeholders: Mapping[str, frozenset[str]] | None = None,
+) -> CheckReport:
     """Every cross-reference check; each problem names the file and line it is about."""
     report = CheckReport()
     where = catalog.where
@@ -111,7 +116,8 @@ def check_catalog(catalog: Catalog, extra_texts: frozenset[str] = frozenset()) -
     for key in sorted((REQUIRED_TEXTS | extra_texts) - set(catalog.texts)):
         report.errors.append(f"content/texts.yaml: the text '{key}' is missing (the bot uses it)")
     for key, text in catalog.texts.items():
-        unknown = placeholders_in(text) - PLACEHOLDERS - EXTRA_PLACEHOLDERS.get(key, frozenset())
+        allowed = EXTRA_PLACEHOLDERS.get(key, frozenset()) | (extra_placeholders or {}).get(key, frozenset())
+        unknown = placeholders_in(text) - PLACEHOLDERS - allowed
         if unknown:
             report.errors.append(f"{where[f'texts/{key}']}: unknown placeholder(s) {sorted(unknown)}")
     for code, country in catalog.crisis_lines.countries.items():

@@ -113,6 +113,14 @@ class Engine:
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     text_hooks: list[Callable[[Session, Incoming], Awaitable[list[Reply] | None]]] = field(default_factory=list)
     forget_hooks: list[Callable[[int], Awaitable[dict[str, int]]]] = field(default_factory=list)
+    # Action steps that take a shared contact (the booking's phone step), beside the flows' own.
+    contact_hooks: list[Callable[[Session], Awaitable[bool]]] = field(default_factory=list)
+    # Told the text of a question the bot could not answer (kept only with consent, for /unanswered).
+    fallback_hooks: list[Callable[[Session, str], Awaitable[None]]] = field(default_factory=list)
+    # Told after a safety answer, so an open handoff still carries the message to staff.
+    safety_hooks: list[Callable[[Session, Incoming, str], Awaitable[None]]] = field(default_factory=list)
+    # Run after the safety check, before everything else: replies end the turn (a flooding person slowed down).
+    gate_hooks: list[Callable[[Session, Incoming], Awaitable[list[Reply] | None]]] = field(default_factory=list)
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
 
     def __post_init__(self) -> None:
@@ -202,10 +210,15 @@ class Engine:
         if meaning is not None and meaning.safety is not None:
             turn.route, turn.intent = "safety", meaning.safety.label
             return await self._safety(session, incoming, meaning.safety, text)
+        for gate in self.gate_hooks:
+            held = await gate(session, incoming)
+            if held is not None:
+                turn.route = "slowed"
+                return held
         if incoming.kind == "edited":
             turn.route = "edited"
             return [self.texts.reply("edited_message")]
-        if incoming.kind == "unsupported" or (incoming.kind == "contact" and not self._expects_contact(session)):
+        if incoming.kind == "unsupported" or (incoming.kind == "contact" and not await self._expects_contact(session)):
             turn.route = "unsupported"
             return [self.texts.reply("unsupported_media")]
 
@@ -240,8 +253,13 @@ class Engine:
             return False
         return self.matcher.match(text[:200]).intent == "greeting"
 
-    def _expects_contact(self, session: Session) -> bool:
-        return session.flow is not None and self.flows.expects_contact(session.flow)
+    async def _expects_contact(self, session: Session) -> bool:
+        if session.flow is not None and self.flows.expects_contact(session.flow):
+            return True
+        for expects in self.contact_hooks:
+            if await expects(session):
+                return True
+        return False
 
     # --- safety --------------------------------------------------------------------------------
 
@@ -258,6 +276,8 @@ class Engine:
             await self.store.add_safety_event(
                 incoming.user_id, verdict.label, verdict.pattern, text if session.consent else None, alerted
             )
+            for hook in self.safety_hooks:
+                await hook(session, incoming, verdict.label)
         except StorageError:
             # Recording must never cost a person in crisis the lines and the way to a person.
             log.error("safety event not recorded user=%s label=%s", self.user_hash(incoming.user_id), verdict.label)
@@ -389,6 +409,9 @@ class Engine:
             turn.route = "flow" if session.flow is not None else "action"
             return handled
         replies = self._understood(session, meaning, turn)
+        if turn.route == "fallback":
+            for hook in self.fallback_hooks:
+                await hook(session, text[:MAX_TEXT_CHARS])
         if len(text) > MAX_TEXT_CHARS:
             replies.insert(0, self.texts.reply("too_long"))
         if session.flow is not None:

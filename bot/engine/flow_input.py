@@ -25,7 +25,9 @@ def typed(text: str) -> str:
 
 def option_index(options: Sequence[Option], said: str) -> int | None:
     """A typed option (already `typed`): its number, or its label."""
-    if said.isdigit() and 1 <= int(said) <= len(options):
+    # isdecimal, not isdigit: "²" and "①" are digits to Python but int() refuses them; and
+    # int() refuses more than 4,300 digits, so only a short number can name an option.
+    if said.isdecimal() and len(said) <= 3 and 1 <= int(said) <= len(options):
         return int(said) - 1
     for index, option in enumerate(options):
         if said and said == typed(option.label):

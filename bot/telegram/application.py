@@ -232,7 +232,15 @@ def run_telegram(settings: Settings) -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bot.app import build_engine  # imported here: bot.app wires this module in
 
-    application = build_application(settings, build_engine(settings))
+    from bot.telegram.staff import staff_side
+
+    engine = build_engine(settings)
+    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id, admin_user_ids=settings.admin_user_ids)
+    if staff is None:
+        application = build_application(settings, engine)
+    else:
+        application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff)
+        staff.bind(channel_of(application))
     webhook = webhook_from_settings(settings)
     if webhook is None:
         LOGGER.info("telegram mode=polling")
