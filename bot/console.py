@@ -80,6 +80,9 @@ async def run_console(engine: Engine, stdin: TextIO | None = None, out: TextIO |
     interactive = stdin.isatty()
     chat = ConsoleChat(engine, out)
     await engine.start()
+    from bot.engine.maintenance import run_maintenance
+
+    await run_maintenance(engine)
     try:
         if interactive:
             out.write("(type a message; a number presses a button; /quit to leave)\n")

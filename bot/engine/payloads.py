@@ -19,7 +19,10 @@ SIMPLE_TARGETS: Final = frozenset(
     {"menu", "ask", "book", "mybooking", "human", "human:end", "privacy", "forget", "journal", "lines", "signs", "reflect"}
 )
 ARG_TARGETS: Final = frozenset({"answer", "more", "flow"})
-_ARG = re.compile(r"^[A-Za-z0-9_.:\-]{1,40}$")
+_ARG = re.compile(r"[A-Za-z0-9_.:\-]{1,40}")
+# A number in a payload is an id, a time or a user id: 18 digits always fit SQLite's 64-bit
+# integers, so a forged 30-digit "id" expires here instead of overflowing in a query.
+MAX_NUMBER_DIGITS: Final = 18
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def parse(raw: str | None) -> Payload | None:
     if not raw or len(raw.encode("utf-8")) > MAX_PAYLOAD_BYTES:
         return None
     parts = raw.split(":")
-    if not all(_ARG.match(part) for part in parts):
+    if not all(_ARG.fullmatch(part) and not (part.isdigit() and len(part) > MAX_NUMBER_DIGITS) for part in parts):
         return None
     return Payload(kind=parts[0], args=tuple(parts[1:]))
 

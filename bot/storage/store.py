@@ -236,6 +236,26 @@ class Store:
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?", (retry_at, item_id)
         )
 
+    async def purge_delivered(self, older_than: datetime) -> int:
+        """Delete delivered outbox rows (copies of what was sent) older than `older_than`."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", (iso(older_than),)
+            )
+            return max(cursor.rowcount, 0)
+
+        return await self.transaction(work)
+
+    async def purge_turns(self, older_than: datetime) -> int:
+        """Delete statistics rows older than `older_than`."""
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute("DELETE FROM turns WHERE created_at < ?", (iso(older_than),))
+            return max(cursor.rowcount, 0)
+
+        return await self.transaction(work)
+
     # --- erasure ---------------------------------------------------------------------------
 
     async def forget_user(self, user_id: int, user_hash: str) -> dict[str, int]:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlparse
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 LOGGER: Final = logging.getLogger("bot.telegram")
 ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 OUTBOX_INTERVAL_SECONDS: Final = 5.0
+MAINTENANCE_INTERVAL: Final = 6 * 3600.0
+MAINTENANCE_FIRST: Final = 60.0
 # The limiter itself waits out a flood answer (pausing every request, as Telegram expects) this often.
 RATE_LIMIT_RETRIES: Final = 2
 CHANNEL_KEY: Final = "alumaura.channel"
@@ -125,6 +127,20 @@ def channel_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Telegr
     return channel
 
 
+def _maintenance_job(engine: Engine) -> Callable[[Any], Awaitable[None]]:
+    """The job that applies the retention periods (journal, copies, statistics)."""
+
+    async def job(_context: Any) -> None:
+        from bot.engine.maintenance import run_maintenance
+
+        try:
+            await run_maintenance(engine)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - housekeeping must never stop the bot
+            LOGGER.exception("maintenance failed")
+
+    return job
+
+
 def build_application(
     settings: Settings,
     engine: Engine,
@@ -164,6 +180,9 @@ def build_application(
             LOGGER.warning("command menu not registered error=%s", type(error).__name__)
         if application.job_queue is not None:
             application.job_queue.run_repeating(drainer.job, interval=outbox_interval, first=outbox_interval, name="outbox")
+            application.job_queue.run_repeating(
+                _maintenance_job(engine), interval=MAINTENANCE_INTERVAL, first=MAINTENANCE_FIRST, name="maintenance"
+            )
         LOGGER.info("telegram started bot=@%s staff_chat=%s", application.bot.username, settings.staff_chat_id is not None)
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

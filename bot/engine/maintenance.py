@@ -1,0 +1,40 @@
+"""Scheduled housekeeping: delete what the bot no longer needs, on the retention it promises.
+
+Run every few hours by the Telegram job queue and once when the terminal chat starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot.engine.core import Engine
+from bot.engine.journal import purge_old_journal_entries
+from bot.storage.booking_store import BookingStore
+from bot.storage.handoff_store import HandoffStore
+from bot.storage.store import now_utc
+
+log = logging.getLogger(__name__)
+
+# Delivered staff cards, relays and reminders are copies of what Telegram already shows: a week
+# is enough to investigate a delivery problem.
+DELIVERED_KEEP = timedelta(days=7)
+# The staff statistics look back 30 days; activity rows older than that serve nothing.
+TURNS_KEEP = timedelta(days=31)
+UNANSWERED_KEEP_MAX = timedelta(days=90)
+DRAFTS_KEEP = timedelta(days=2)
+
+
+async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Purge every table with a retention; returns how many rows went, per kind (logged, never content)."""
+    now = now or now_utc()
+    retention = timedelta(days=max(engine.options.retention_days, 1))
+    purged = {
+        "journal entries": await purge_old_journal_entries(engine, now),
+        "delivered messages": await engine.store.purge_delivered(now - DELIVERED_KEEP),
+        "activity records": await engine.store.purge_turns(now - TURNS_KEEP),
+        "unanswered questions": await HandoffStore(engine.store).purge_unanswered(now - min(retention, UNANSWERED_KEEP_MAX)),
+        "booking drafts": await BookingStore(engine.store).purge_drafts(now - DRAFTS_KEEP),
+    }
+    log.info("maintenance %s", " ".join(f"{kind.replace(' ', '_')}={count}" for kind, count in purged.items()))
+    return purged
