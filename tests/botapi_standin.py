@@ -958,7 +958,8 @@ class BotApiStandIn:
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
         if user_id == BOT_ID:
-            return chat_member(self.bot_user, "administrator")
+            # The bot is an admin unless a test set its status with add_member.
+            return chat_member(self.bot_user, chat.members.get(BOT_ID, "administrator"))
         status = chat.members.get(user_id, "left") if isinstance(user_id, int) else "left"
         user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
         return chat_member(user, status)

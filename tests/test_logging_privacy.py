@@ -24,7 +24,6 @@ from bot.config import Settings
 from bot.console import ConsoleChat
 from bot.engine.core import Engine
 from bot.engine.replies import Incoming, Reply
-from bot.engine.staff import install_handoff
 from tests.conftest import keys, make_incoming, make_settings, press
 
 TOKEN = "123456:SECRETTOKEN-Zq9"
@@ -131,7 +130,6 @@ async def private_conversation(engine: Engine) -> list[str]:
 
 async def test_logs_hold_no_words_phone_name_or_secrets(tmp_path: Path, catalog: Catalog, all_logs: pytest.LogCaptureFixture) -> None:
     engine = build_engine(secret_settings(tmp_path), catalog)
-    install_handoff(engine)
     await engine.start()
     try:
         said = await private_conversation(engine)
