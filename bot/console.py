@@ -48,7 +48,8 @@ class ConsoleChat:
     def to_incoming(self, line: str) -> Incoming:
         """A typed line: a button number or label presses it; otherwise it is text."""
         text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+        # isascii: "²" is a digit to Python but not a number to int().
+        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(self.buttons):
             return Incoming(user_id=self.user_id, kind="button", button=self.buttons[int(text) - 1].payload, first_name=self.first_name)
         for button in self.buttons:
             if text and text.casefold() == button.label.casefold():

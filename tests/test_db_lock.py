@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.errors import StorageError
 from bot.storage.journal_store import JournalStore
+from bot.storage.store import Store
 from tests.conftest import keys, make_incoming, make_settings, payloads_of, press
 
 CRISIS = "i don't want to be alive anymore"
@@ -156,3 +158,13 @@ async def test_an_unreadable_session_still_answers_kindly(tmp_path: Path, catalo
         assert keys(other) == ["text.internal_error"] and "human" in payloads_of(other)
     finally:
         await engine.close()
+
+
+async def test_a_database_that_cannot_be_opened_is_named_and_leaves_no_thread(tmp_path: Path) -> None:
+    """A folder where the file should be: a clear StorageError, and aiosqlite's worker is gone before we return
+    (otherwise it reports to a closed event loop later, in whatever runs next)."""
+    store = Store(tmp_path)
+    with pytest.raises(StorageError, match="cannot open the database"):
+        await store.open()
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()]
+    assert workers == []

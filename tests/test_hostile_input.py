@@ -5,7 +5,9 @@ Property-based (hypothesis): random conversations mixing arbitrary text (huge, e
 control and invisible characters, right-to-left marks, emoji only, other scripts), forged
 button data and real button presses, so the hostile input lands mid-flow, after /start and
 after a crisis. One engine per test (on a tmp database), a fresh person per example.
-The `heavy` variants run many more examples (`pytest --heavy`).
+The `heavy` variants run many more examples (`pytest --heavy`). As the engine is shared,
+hypothesis may report a failure as FlakyFailure (a replay meets other state, e.g. a slot now
+held by an earlier person); the falsifying conversation is printed either way.
 
 Then SQL-like and markup-like words typed into a reflection and saved to the journal come
 back exactly as typed, the database keeps all its tables, and a `{centre_name}` typed by a
@@ -21,6 +23,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.engine.replies import Incoming, Reply
+from bot.engine.staff import install_handoff
 from tests.conftest import keys, make_incoming, make_settings, press
 
 STAFF_CHAT = -100_424_242
@@ -302,6 +306,7 @@ def run_property(tmp_path: Path, catalog: Catalog, examples: int) -> None:
             @given(conversation=conversations)
             def conversation_holds(conversation: tuple) -> None:
                 user_id = next(person_ids)
+                errors.records.clear()
                 before = others_data(db_path, user_id)
                 runner.run(play(engine, user_id, conversation, entry_id))
                 assert others_data(db_path, user_id) == before, "one person's actions changed another's data"
@@ -451,3 +456,74 @@ async def test_digit_like_characters_at_a_choice_step_are_read_kindly(engine: En
         assert_sendable(replies, f"{typed[:10]!r} at {step}")
         if step == "noticed" and keys(replies) != ["flow.reflection.feelings"]:
             await engine.handle(press("fl:reflection:noticed:0"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["mybooking:cancel:99999999999999999999", "bk:99999999999999999999:confirm", "bk:9223372036854775808:who:individual",
+     "staff:claim:99999999999999999999", "jr:open:9223372036854775808", "menu\n", "jr:open:1\n"],
+)
+async def test_ids_too_big_for_the_database_expire_kindly(tmp_path: Path, catalog: Catalog, payload: str) -> None:
+    engine = await full_engine(tmp_path, catalog)
+    try:
+        await engine.handle(make_incoming("/start"))
+        replies = await engine.handle(press(payload))
+        assert_sendable(replies, payload)
+        assert keys(replies) == ["text.button_expired"]
+    finally:
+        await engine.close()
+
+
+async def test_a_flood_is_slowed_down_but_never_silences_a_crisis(tmp_path: Path, catalog: Catalog) -> None:
+    """Over 40 messages a minute: told once to slow down, then paused; a crisis still gets the lines."""
+    engine = await full_engine(tmp_path, catalog)
+    try:
+        answered = [await engine.handle(make_incoming("is liking photos cheating")) for _ in range(44)]
+        told = [index for index, replies in enumerate(answered) if keys(replies) == ["text.handoff_flood_note"]]
+        assert len(told) == 1, "told once"
+        assert all(replies for replies in answered[: told[0]]), "every message before the limit was answered"
+        crisis = await engine.handle(make_incoming(CRISIS))
+        assert "safety.lines.crisis" in keys(crisis) and "human" in [b.payload for r in crisis for b in r.all_buttons()]
+    finally:
+        await engine.close()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def at_the_phone_step(engine: Engine) -> None:
+    """Walk a booking to "share your number", pressing the first choice at each step."""
+    replies = await engine.handle(make_incoming("/book"))
+    for _ in range(6):
+        payloads = [b.payload for r in replies for b in r.all_buttons() if b.payload.startswith("bk:")]
+        phone = next((p for p in payloads if p.endswith(":contact:phone")), None)
+        if phone is not None:
+            assert keys(await engine.handle(press(phone))) == ["text.book_contact_phone_ask"]
+            return
+        assert payloads, keys(replies)
+        replies = await engine.handle(press(payloads[0]))
+    raise AssertionError("the booking never asked for a phone number")
+
+
+@pytest.mark.parametrize("hours_later, phone", [(0, ""), (3, "+44 7700 900123")])
+async def test_a_contact_no_step_takes_still_gets_an_answer(tmp_path: Path, catalog: Catalog, hours_later: int, phone: str) -> None:
+    """An empty contact, or one sent after the booking step timed out, is never met with silence."""
+    clock = Clock(datetime(2030, 3, 4, 8, 0, tzinfo=timezone.utc))
+    engine = build_engine(make_settings(tmp_path, staff_chat_id=STAFF_CHAT), catalog)
+    install_handoff(engine, clock=clock)
+    await engine.start()
+    try:
+        await engine.handle(make_incoming("/start"))
+        await at_the_phone_step(engine)
+        clock.now += timedelta(hours=hours_later)
+        replies = await engine.handle(make_incoming(kind="contact", contact_phone=phone))
+        assert_sendable(replies, f"contact {phone!r} {hours_later}h later")
+    finally:
+        await engine.close()

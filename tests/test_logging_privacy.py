@@ -133,6 +133,8 @@ async def test_logs_hold_no_words_phone_name_or_secrets(tmp_path: Path, catalog:
     await engine.start()
     try:
         said = await private_conversation(engine)
+        booked = await engine.store.fetchall("SELECT phone FROM bookings WHERE status != 'draft'")
+        assert [row["phone"] for row in booked] == [PHONE], "the phone went all the way into a booking request"
         await tap(engine, "forget:yes")
     finally:
         await engine.close()

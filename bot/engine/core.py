@@ -235,7 +235,8 @@ class Engine:
             replies += await self._button(session, incoming, turn)
         elif incoming.kind == "contact":
             turn.route = "contact"
-            replies += await self._flow_or_action_text(session, incoming) or []
+            # A contact no step took after all (empty, or the step timed out) still gets an answer.
+            replies += await self._flow_or_action_text(session, incoming) or [self.texts.reply("unsupported_media")]
         elif text.startswith("/"):
             replies += await self._command(session, incoming, text, turn)
         elif not text:

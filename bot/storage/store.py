@@ -37,6 +37,18 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
+async def _worker_stopped(connection: aiosqlite.Connection) -> None:
+    """Wait for the worker thread of a connection that failed to open.
+
+    aiosqlite stops that thread itself, and the thread then reports to our event loop: if the
+    loop had closed by then (a short-lived command such as `doctor`), it dies with "Event loop
+    is closed". Joining it here, while the loop still runs, avoids that.
+    """
+    thread = getattr(connection, "_thread", None)
+    if thread is not None and thread.is_alive():
+        await asyncio.to_thread(thread.join, 5)
+
+
 class Store:
     """Async access to the database; open with `await store.open()`, close with `await store.close()`."""
 
@@ -56,7 +68,12 @@ class Store:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = await aiosqlite.connect(str(self.path), isolation_level=None)
+            connection = aiosqlite.connect(str(self.path), isolation_level=None)
+            try:
+                self._db = await connection
+            except sqlite3.Error:
+                await _worker_stopped(connection)
+                raise
             self._db.row_factory = aiosqlite.Row
             await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await self._retry(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
