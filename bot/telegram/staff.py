@@ -17,13 +17,13 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
 from telegram import Bot, CallbackQuery, ChatMember, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.engine.core import Engine
+from bot.engine.core import Delivery, Engine
 from bot.engine.handoff import HANDOFF_STAFF_KINDS, HandoffDesk
 from bot.engine.replies import Reply
 from bot.engine.staff import CentreDesk, StaffIncoming, StaffResult, desk_of
@@ -40,28 +40,6 @@ STAFF_RETRY_SECONDS: Final = 60.0
 NETWORK_RETRY_SECONDS: Final = 5.0
 SEND_ATTEMPTS: Final = 2
 MEMBER_STATUSES: Final = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER})
-
-
-class Delivery(Protocol):
-    """An outbox row as the engine hands it out (`bot.engine.core.Delivery`)."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def chat_id(self) -> int | None: ...
-
-    @property
-    def thread_id(self) -> int | None: ...
-
-    @property
-    def reply(self) -> Reply: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def user_id(self) -> int | None: ...
 
 
 def thread_of(message: Message) -> int | None:
