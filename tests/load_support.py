@@ -355,6 +355,9 @@ def database_problems(database: Path, steps: Mapping[str, set[str]], *, now: dat
         (due,) = db.execute("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?", (moment,)).fetchone()
         if due:
             problems.append(f"{due} outbox deliveries due and not delivered")
+        (waiting,) = db.execute("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL OR body IS NOT NULL").fetchone()
+        if waiting:
+            problems.append(f"{waiting} updates received and never handled (or their words kept)")
     return problems
 
 

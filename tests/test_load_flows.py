@@ -205,6 +205,7 @@ async def run_load(standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, use
         outcomes = await asyncio.gather(*(converse(i) for i in range(users)), return_exceptions=True)
         failures = [(kinds[i], repr(o)) for i, o in enumerate(outcomes) if isinstance(o, BaseException)]
         assert not failures, f"{len(failures)} conversations failed, e.g. {failures[:3]}"
+        assert run.done == Counter(kinds), "every conversation went to its end"
         await bot.outbox_settled()
         elapsed = time.perf_counter() - started
 

@@ -12,6 +12,7 @@ from bot.engine.core import Engine
 from bot.engine.journal import purge_old_journal_entries
 from bot.storage.booking_store import BookingStore
 from bot.storage.handoff_store import HandoffStore
+from bot.storage.inbox_store import InboxStore
 from bot.storage.store import now_utc
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ DELIVERED_KEEP = timedelta(days=7)
 TURNS_KEEP = timedelta(days=31)
 UNANSWERED_KEEP_MAX = timedelta(days=90)
 DRAFTS_KEEP = timedelta(days=2)
+# Telegram redelivers an unconfirmed update for at most a day; after a week without updates it
+# may even reuse ids, so remembering handled ones longer would drop new messages.
+HANDLED_UPDATES_KEEP = timedelta(days=2)
 
 
 async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[str, int]:
@@ -35,6 +39,7 @@ async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[s
         "activity records": await engine.store.purge_turns(now - TURNS_KEEP),
         "unanswered questions": await HandoffStore(engine.store).purge_unanswered(now - min(retention, UNANSWERED_KEEP_MAX)),
         "booking drafts": await BookingStore(engine.store).purge_drafts(now - DRAFTS_KEEP),
+        "handled update ids": await InboxStore(engine.store).purge(now - HANDLED_UPDATES_KEEP),
     }
     log.info("maintenance %s", " ".join(f"{kind.replace(' ', '_')}={count}" for kind, count in purged.items()))
     return purged

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.storage.schema_booking import BOOKING_SQL, HANDOFF_SQL
+from bot.storage.schema_inbox import INBOX_SQL
 from bot.storage.schema_journal import JOURNAL_SQL
 
 CORE_SQL: Final[tuple[str, ...]] = (
@@ -68,4 +69,4 @@ CORE_SQL: Final[tuple[str, ...]] = (
 )
 
 # The order is the schema history: append, never reorder. Each feature keeps its SQL in its own file.
-MIGRATIONS: Final[tuple[str, ...]] = (*CORE_SQL, JOURNAL_SQL, BOOKING_SQL, HANDOFF_SQL)
+MIGRATIONS: Final[tuple[str, ...]] = (*CORE_SQL, JOURNAL_SQL, BOOKING_SQL, HANDOFF_SQL, INBOX_SQL)

@@ -22,9 +22,12 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from bot.errors import ConfigError
+from bot.storage.inbox_store import InboxStore
+from bot.storage.store import Store
 from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import hash_id, make_error_handler, with_retries
+from bot.telegram.inbox import DurableUpdateQueue
 from bot.telegram.outbox import DeliveryRouter, Outbox, OutboxDrainer
 from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
 
@@ -161,6 +164,11 @@ def build_application(
         builder = builder.base_url(settings.telegram_base_url).base_file_url(file_base_url(settings.telegram_base_url))
     if settings.rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    # Updates are stored before Telegram hears they arrived, so a killed bot finds its backlog again.
+    store = getattr(engine, "store", None)
+    inbox = DurableUpdateQueue(InboxStore(store)) if isinstance(store, Store) else None
+    if inbox is not None:
+        builder = builder.update_queue(inbox)
     # The engine's pseudonyms when it has them, so channel and engine log lines name a person alike.
     pseudonym: Callable[[int], str] = getattr(engine, "user_hash", hash_id)
     channel = TelegramChannel(
@@ -170,10 +178,13 @@ def build_application(
         staff_handler=staff_handler,
         pseudonym=pseudonym,
     )
+    channel.on_handled = inbox.handled if inbox is not None else None
     drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id, router=delivery_router)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.start()
+        if inbox is not None:
+            await inbox.replay(application.bot)
         try:
             await with_retries(lambda: application.bot.set_my_commands(bot_commands()), what="set_my_commands")
         except TelegramError as error:

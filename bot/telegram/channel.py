@@ -123,20 +123,26 @@ class TelegramChannel:
         self.attempts = attempts
         self._contact_keyboard_open: set[int] = set()
         self._groups_answered: set[int] = set()
+        # Told each update id once it is handled (the durable inbox), so a restart does not handle it again.
+        self.on_handled: Callable[[int], Awaitable[None]] | None = None
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one python-telegram-bot callback: route the update, then act on the route."""
         route = route_update(
             update, codec=self.codec, staff_chat_id=self.staff_chat_id, bot_username=context.bot.username
         )
-        if isinstance(route, PrivateTurn):
-            await self._private_turn(context.bot, route)
-        elif isinstance(route, GroupMessage):
-            await self._answer_group(context.bot, route.chat_id)
-        elif isinstance(route, StaffUpdate):
-            await self.staff_handler(update, context)
-        else:
-            await self._ignore(context.bot, update, route)
+        try:
+            if isinstance(route, PrivateTurn):
+                await self._private_turn(context.bot, route)
+            elif isinstance(route, GroupMessage):
+                await self._answer_group(context.bot, route.chat_id)
+            elif isinstance(route, StaffUpdate):
+                await self.staff_handler(update, context)
+            else:
+                await self._ignore(context.bot, update, route)
+        finally:
+            if self.on_handled is not None:
+                await self.on_handled(update.update_id)
 
     async def _ignore(self, bot: Bot, update: Update, route: Ignored) -> None:
         LOGGER.debug("update=%s ignored reason=%s", update.update_id, route.reason)

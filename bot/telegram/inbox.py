@@ -1,0 +1,71 @@
+"""The application's update queue, made durable: an update is stored before Telegram hears it arrived.
+
+python-telegram-bot's updater confirms a batch to Telegram (the offset of its next
+getUpdates) as soon as it has put the batch in this queue, long before the updates are
+handled: with a plain queue, a bot killed under load loses its whole backlog. Here `put`
+writes the update to the inbox first, a second delivery of an update already received is
+dropped, and `replay` queues again what a stopped bot had not finished handling.
+
+An update is marked handled when its handling ends, so the one a person had in handling at
+the instant of a kill is handled again after the restart: a message to staff may then
+reach them twice, but none is lost (bookings and flows refuse to act twice on their own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from typing import Final
+
+from telegram import Bot, Update
+
+from bot.errors import StorageError
+from bot.storage.inbox_store import InboxStore
+
+LOGGER: Final = logging.getLogger("bot.telegram.inbox")
+
+
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """An `asyncio.Queue` for `ApplicationBuilder.update_queue` that keeps updates in the inbox."""
+
+    def __init__(self, inbox: InboxStore) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    async def put(self, item: object) -> None:
+        """Store, then queue; an update received before is not queued again."""
+        if isinstance(item, Update):
+            try:
+                if not await self.inbox.receive(item.update_id, json.dumps(item.to_dict(), ensure_ascii=False)):
+                    LOGGER.info("update=%s received again; dropped", item.update_id)
+                    return
+            except (StorageError, sqlite3.Error):
+                # Without the database the update is still handled now; it is only not kept for a restart.
+                LOGGER.warning("update=%s not stored in the inbox", item.update_id)
+        await super().put(item)
+
+    async def replay(self, bot: Bot) -> int:
+        """Queue the updates a previous run received but did not finish; returns how many."""
+        waiting = await self.inbox.waiting()
+        for update_id, body in waiting:
+            try:
+                update = Update.de_json(json.loads(body), bot)
+            except Exception:  # a row this version cannot read must not keep the bot from starting
+                update = None
+            if update is None:
+                LOGGER.warning("update=%s in the inbox is unreadable; skipped", update_id)
+                await self.handled(update_id)
+                continue
+            await super().put(update)
+        if waiting:
+            LOGGER.info("inbox replayed=%d updates received before the restart", len(waiting))
+        return len(waiting)
+
+    async def handled(self, update_id: int) -> None:
+        """Mark an update handled (`TelegramChannel.on_handled`); unmarked, it is handled again after a restart."""
+        try:
+            await self.inbox.handled(update_id)
+        except (StorageError, sqlite3.Error):
+            LOGGER.warning("update=%s not marked handled", update_id)
