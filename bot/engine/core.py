@@ -226,7 +226,7 @@ class Engine:
         if not session.welcomed:
             session.welcomed = True
             replies += privacy.welcome_replies(self.texts, ask_consent=session.consent is None)
-            if incoming.kind == "text" and self._is_opening(text):
+            if incoming.kind == "text" and self._is_opening(text, meaning):
                 # "/start" or a plain hello: the welcome already greets, so show the menu, not a second hello.
                 turn.route = "start"
                 return replies + [self.texts.reply("menu_intro", self.texts.menu())]
@@ -247,12 +247,14 @@ class Engine:
             replies += await self._text(session, incoming, text, meaning, turn)
         return replies + self._resume_offer(session, turn)
 
-    def _is_opening(self, text: str) -> bool:
+    @staticmethod
+    def _is_opening(text: str, meaning: Understanding | None) -> bool:
+        """"/start" or a plain hello as a first message."""
         if not text or text.split()[0].lower().startswith("/start"):
             return True
-        if text.startswith("/"):
+        if text.startswith("/") or meaning is None:
             return False
-        return self.matcher.match(text[:200]).intent == "greeting"
+        return meaning.decision == "answer" and meaning.predicted == "greeting"
 
     async def _expects_contact(self, session: Session) -> bool:
         if session.flow is not None and self.flows.expects_contact(session.flow):
