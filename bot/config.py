@@ -80,15 +80,3 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
-
-    @property
-    def intents_dir(self) -> Path:
-        return self.content_dir / "intents"
-
-    @property
-    def texts_dir(self) -> Path:
-        return self.content_dir / "content"
-
-    def is_admin(self, user_id: int) -> bool:
-        """Whether `user_id` is a staff member by configuration (staff-group membership is checked by the channel)."""
-        return user_id in self.admin_user_ids

@@ -83,3 +83,19 @@ def test_a_duplicate_key_across_files_names_both_places(content_copy: Path) -> N
     with pytest.raises(ContentError) as caught:
         load_catalog(content_copy)
     assert "texts 'welcome' is also defined at" in str(caught.value)
+
+
+def test_every_text_key_the_code_asks_for_exists_in_the_shipped_content() -> None:
+    """A key missing from content would show the raw key ("button_expired") to a person."""
+    import re
+
+    from bot.catalog.check import REQUIRED_TEXTS
+
+    catalog = load_catalog(REPO_ROOT)
+    used = set()
+    for path in (REPO_ROOT / "bot").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"texts\.(?:reply|get|button)\(\s*\"([a-z_]+)\"", source))
+    assert used, "the scan found no text keys: the pattern no longer matches the code"
+    assert not used - set(catalog.texts), sorted(used - set(catalog.texts))
+    assert not REQUIRED_TEXTS - set(catalog.texts)

@@ -35,7 +35,7 @@ REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
         "consent_yes_done", "consent_no_done", "menu_intro", "ask_prompt", "clarify",
         "fallback", "fallback_suggest", "fallback_repeated", "more_label", "feedback_yes_label",
         "feedback_no_label", "feedback_yes_done", "feedback_no_done", "unsupported_media", "edited_message",
-        "empty_text", "too_long", "unknown_command", "button_expired", "flow_unavailable", "safety_crisis",
+        "empty_text", "too_long", "unknown_command", "button_expired", "safety_crisis",
         "safety_unsafe", "safety_lines_intro_crisis", "safety_lines_intro_unsafe", "safety_unsafe_privacy",
         "safety_keep_writing", "safety_human_label", "safety_lines_label", "safety_staff_alert",
         "privacy_full", "privacy_who", "privacy_consent_yes_label", "privacy_consent_no_label", "privacy_forget_label",

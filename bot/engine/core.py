@@ -374,12 +374,6 @@ class Engine:
         handler = self.actions.get(kind)
         if handler is not None:
             return await handler(session, payload, incoming)
-        if kind == "book":
-            return [self.texts.reply("book_unavailable", self.texts.menu("stuck"))]
-        if kind == "human":
-            return [self.texts.reply("human_unavailable", self.texts.menu())]
-        if kind in {"journal", "mybooking"}:
-            return [self.texts.reply("flow_unavailable", self.texts.menu())]
         return self._expired(turn)
 
     def _expired(self, turn: Turn) -> list[Reply]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.catalog.loader import Catalog
 from bot.catalog.models import ButtonSpec
@@ -106,6 +106,3 @@ def content_rows(specs: Sequence[ButtonSpec]) -> tuple[tuple[Button, ...], ...]:
 def merge_rows(*groups: Iterable[Sequence[Button]]) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(row) for group in groups for row in group if row)
 
-
-def lookup(mapping: Mapping[str, str], key: str) -> str:
-    return mapping.get(key, key)
