@@ -3,6 +3,7 @@
     python -m bot            Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
     python -m bot chat       the terminal chat, whatever the token
     python -m bot eval FILE  measure matching (or the safety check) on a JSONL set [--json]
+    python -m bot train-safety [--check]  retrain the safety model from corpus/ (or check it is current)
     python -m bot match TEXT show the decision and the closest intents
     python -m bot check      validate intents/ and content/
     python -m bot doctor     check a deployment and say what is wrong
@@ -13,40 +14,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import Settings
-from bot.errors import ContentError
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, ContentError
+from bot.logs import configure_logging, protect
+
+if TYPE_CHECKING:
+    from bot.nlu.understand import Understanding
+
+__all__ = ["configure_logging", "main"]
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # The job queue logs every run of the outbox job at INFO.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def secrets_of(settings: Settings) -> list[str | None]:
+    """What the logs must never show, whatever the level."""
+    return [
+        secret.get_secret_value() if secret is not None else None
+        for secret in (settings.telegram_bot_token, settings.webhook_secret, settings.data_encryption_key)
+    ]
 
 
 def cmd_run(settings: Settings, force_console: bool) -> int:
-    from bot.app import build_engine
-    from bot.console import run_console
+    from bot.startup import check_settings, startup_catalog
 
+    # Everything that would stop the bot is found here, before it starts, in one line each.
+    check_settings(settings)
+    catalog = startup_catalog(settings)
     if settings.telegram_bot_token is None or force_console:
+        from bot.app import build_engine
+        from bot.console import run_console
+
+        engine = build_engine(settings, catalog)
         if not force_console:
             print("No TELEGRAM_BOT_TOKEN set: starting the bot as a chat in this terminal.", file=sys.stderr)
-        asyncio.run(run_console(build_engine(settings)))
+        asyncio.run(run_console(engine))
         return 0
-    from bot.telegram.application import run_telegram
+    from bot.telegram.application import run_telegram, webhook_from_settings
 
-    run_telegram(settings)
-    return 0
+    webhook = webhook_from_settings(settings)
+    if webhook is not None:
+        protect(webhook.secret_token)  # derived from the token when WEBHOOK_SECRET is unset
+    return run_telegram(settings, catalog)
 
 
 def cmd_check(settings: Settings) -> int:
@@ -86,12 +96,15 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
     rows = read_jsonl(path)
     detector = build_detector(catalog)
     if is_safety_set(rows):
-        from bot.evaluation.safety_eval import evaluate_safety, format_safety_report, safety_report_to_json
+        from bot.evaluation.safety_eval import evaluate_safety, format_safety_report, safety_report_to_jsonl
         from bot.nlu.understand import SafetyPipeline
 
-        # Measure exactly what people get: the detector plus the matcher's backstop.
+        # Measure exactly what people get: the lexicon and the model, as the engine calls them.
         report = evaluate_safety(rows, SafetyPipeline(detector, build_matcher(catalog, settings)))
-        print(json.dumps(safety_report_to_json(report), ensure_ascii=False, indent=1) if as_json else format_safety_report(report))
+        if as_json:
+            print("\n".join(json.dumps(item, ensure_ascii=False) for item in safety_report_to_jsonl(report)))
+        else:
+            print(format_safety_report(report))
         return 0
     from bot.evaluation.intent_eval import evaluate_intents, format_report, report_to_json
 
@@ -99,6 +112,25 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
     intent_report = evaluate_intents(rows, lambda text: understand(text, detector, matcher))
     print(json.dumps(report_to_json(intent_report), ensure_ascii=False) if as_json else format_report(intent_report))
     return 0
+
+
+def route_words(meaning: Understanding) -> str:
+    """What the chat does with this message outside a flow or a step (`bot.nlu.understand.route_of`)."""
+    from bot.nlu.understand import route_of
+
+    route = route_of(meaning)
+    if route == "safety_check_in":
+        return (
+            "a gentle check-in question first (tier check_in); the full safety answer after a yes, "
+            "or at once within a day of another safety answer"
+        )
+    if route == "safety":
+        return f"the safety answer ({meaning.predicted}): the lines, and a person"
+    if route == "answer":
+        return f"the answer '{meaning.predicted}'"
+    if route == "clarify":
+        return f"did you mean: {', '.join(meaning.candidates)}"
+    return "an honest fallback" + (f", offering {', '.join(meaning.candidates[:2])}" if meaning.candidates else "")
 
 
 def cmd_match(settings: Settings, text: str) -> int:
@@ -109,15 +141,24 @@ def cmd_match(settings: Settings, text: str) -> int:
 
     catalog = load_catalog(settings.content_dir)
     matcher = build_matcher(catalog, settings)
-    meaning = understand(text, build_detector(catalog), matcher)
-    result = matcher.match(text)
+    # Exactly the engine's path (bot.nlu.understand), so `match` and the chat never disagree.
+    meaning = understand(text.strip(), build_detector(catalog), matcher)
+    result = matcher.match(text.strip())
     print(f"normalised: {normalize(text, catalog.vocabulary)}")
     if meaning.safety:
-        print(f"SAFETY: {meaning.safety.label} (pattern {meaning.safety.pattern}) — the safety answer wins")
+        s = meaning.safety
+        print(f"SAFETY: {s.label} tier={s.tier} p={s.probability:.2f} evidence={s.evidence} means={s.means}")
     print(f"decision:   {meaning.decision}  -> {meaning.predicted}")
+    print(f"the chat:   {route_words(meaning)}")
     for candidate in result.candidates:
         print(f"  {candidate.score:6.1f}  {candidate.intent}")
     return 0
+
+
+def cmd_train_safety(check: bool) -> int:
+    from bot.nlu.safety_training import run_train_safety
+
+    return run_train_safety(check, sys.stdout)
 
 
 def cmd_doctor(settings: Settings) -> int:
@@ -133,26 +174,40 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("chat", help="chat with the bot in the terminal")
     eval_parser = sub.add_parser("eval", help="measure matching or safety on a JSONL file")
     eval_parser.add_argument("file", type=Path)
-    eval_parser.add_argument("--json", action="store_true", help="print one JSON object")
+    eval_parser.add_argument("--json", action="store_true", help="print JSON (intents: one object; safety: one object a line, then the metrics)")
     match_parser = sub.add_parser("match", help="show how a message is understood")
     match_parser.add_argument("text", nargs="+")
     sub.add_parser("check", help="validate intents/ and content/")
+    train_parser = sub.add_parser("train-safety", help="retrain the safety model from corpus/safety/*.jsonl")
+    train_parser.add_argument("--check", action="store_true", help="only check that the shipped model is current")
     sub.add_parser("doctor", help="check a deployment")
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        return run_command(parser, args)
+    except (ConfigError, ContentError) as error:
+        from bot.startup import report_failure
+
+        return report_failure(error, sys.stderr)
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """The chosen command; a ConfigError or ContentError on the way ends it with one line per problem."""
+    settings = load_settings()
     command = args.command or "run"
     terminal_chat = command == "chat" or (command == "run" and settings.telegram_bot_token is None)
     # In the terminal chat, routine INFO lines would interleave with the conversation.
     level = settings.log_level if command == "run" and not terminal_chat else "WARNING"
-    if terminal_chat and settings.log_level.upper() == "DEBUG":
+    if terminal_chat and settings.log_level == "DEBUG":
         level = "DEBUG"
-    configure_logging(level)
+    configure_logging(level, secrets_of(settings))
     if command in {"run", "chat"}:
         return cmd_run(settings, force_console=command == "chat")
     if command == "check":
         return cmd_check(settings)
     if command == "eval":
         return cmd_eval(settings, args.file, args.json)
+    if command == "train-safety":
+        return cmd_train_safety(args.check)
     if command == "match":
         return cmd_match(settings, " ".join(args.text))
     if command == "doctor":

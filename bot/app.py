@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from bot.catalog.check import CheckReport, check_catalog
@@ -13,7 +14,11 @@ from bot.engine.journal import install_journal
 from bot.engine.staff import install_handoff
 from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher, MatchThresholds
 from bot.nlu.safety import SafetyDetector
+from bot.nlu.safety_check import SafetyCheck
+from bot.nlu.safety_classifier import shipped_model
 from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def thresholds_from(settings: Settings) -> MatchThresholds:
@@ -29,8 +34,13 @@ def build_matcher(catalog: Catalog, settings: Settings) -> Matcher:
     return Matcher.build(catalog.examples, catalog.vocabulary, thresholds_from(settings))
 
 
-def build_detector(catalog: Catalog) -> SafetyDetector:
-    return SafetyDetector.from_lexicon(catalog.safety)
+def build_detector(catalog: Catalog) -> SafetyCheck:
+    """The safety check: the catalogue's lexicon fused with the shipped model (models/), built once.
+    Without a trained model the lexicon decides alone, and says so in the log."""
+    model = shipped_model()
+    if model is None:
+        log.warning("no trained safety model in models/: the safety check runs on the lexicon alone")
+    return SafetyCheck.build(SafetyDetector.from_lexicon(catalog.safety), catalog.safety, model)
 
 
 def hash_key(settings: Settings) -> bytes:
@@ -59,7 +69,7 @@ def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
         matcher=build_matcher(catalog, settings),
         options=options,
     )
-    install_journal(engine)
+    install_journal(engine, allow_plaintext=settings.allow_plaintext_journal)
     install_handoff(engine)
     return engine
 
@@ -73,7 +83,16 @@ def check_content(catalog: Catalog) -> CheckReport:
     from bot.engine.flows import validate_flows
     from bot.engine.staff import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS
 
+    from bot.catalog.translation_check import translation_problems
+    from bot.engine.flow_languages import translated_flows
+    from bot.engine.flows import load_flows
+
     report = check_catalog(catalog, extra_texts=HANDOFF_TEXTS, extra_placeholders=HANDOFF_PLACEHOLDERS)
     report.errors.extend(availability_problems(catalog))
     report.errors.extend(validate_flows(catalog))
+    broken, missing = translation_problems(catalog)
+    report.errors.extend(broken)
+    report.errors.extend(translated_flows(catalog, load_flows(catalog))[1])
+    # At run time a missing key falls back to English; `check` fails on it, so nothing ships untranslated by accident.
+    report.errors.extend(missing)
     return report

@@ -1,31 +1,96 @@
 """The terminal channel: the same engine as Telegram, as a chat in the terminal.
 
 Buttons print as numbered options (`[1] Label`); typing the number or the label presses
-it. Standard input may be piped, one message per line, so conversations can be scripted.
+it. The last numbered buttons are kept in a small file next to the database
+(`<DATABASE_PATH>.console-buttons.json`, readable by the bot's account only), so the numbers
+still work after the chat is restarted. Standard input may be piped, one message per line, so
+conversations can be scripted.
 Messages queued for the centre's staff are printed too, marked as such.
+
+A database that cannot be opened or written ends the chat at once, with one line and exit
+code 4 (`bot.exit_codes.STORAGE`); a DATA_ENCRYPTION_KEY that does not fit the database is a
+ConfigError (one line, exit code 2, printed by `python -m bot`). Every way out, Ctrl-C
+included, closes the database first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
 import sys
+import threading
+from pathlib import Path
 from typing import TextIO
 
+from bot import exit_codes
 from bot.engine.core import Engine
 from bot.engine.replies import Button, Incoming, Reply
+from bot.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 CONSOLE_USER_ID = 1
 
 
-class ConsoleChat:
-    """One person chatting with the engine through a text stream."""
+def buttons_path(database_path: Path) -> Path:
+    """Where the terminal chat keeps its last numbered buttons: beside the database, in its folder."""
+    return database_path.with_name(database_path.name + ".console-buttons.json")
 
-    def __init__(self, engine: Engine, out: TextIO, user_id: int = CONSOLE_USER_ID, first_name: str = "You") -> None:
+
+def load_buttons(path: Path | None, user_id: int) -> list[Button]:
+    """The buttons last shown to this console user; none when the file is missing, foreign or unreadable."""
+    if path is None:
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict) or data.get("user_id") != user_id or not isinstance(data.get("buttons"), list):
+        return []
+    return [
+        Button(label=item[0], payload=item[1])
+        for item in data["buttons"]
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(part, str) for part in item)
+    ]
+
+
+def save_buttons(path: Path | None, user_id: int, buttons: list[Button]) -> None:
+    """Keep the numbered buttons for a restart (mode 0600, replaced whole); a failure only costs the numbers."""
+    if path is None:
+        return
+    data = json.dumps({"user_id": user_id, "buttons": [[b.label, b.payload] for b in buttons]}, ensure_ascii=False)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("console buttons not kept for a restart: %s", error.strerror or type(error).__name__)
+
+
+class ConsoleChat:
+    """One person chatting with the engine through a text stream.
+
+    buttons_file: where the last numbered buttons are kept, so numbers work after a restart (None: not kept).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        out: TextIO,
+        user_id: int = CONSOLE_USER_ID,
+        first_name: str = "You",
+        buttons_file: Path | None = None,
+    ) -> None:
         self.engine = engine
         self.out = out
         self.user_id = user_id
         self.first_name = first_name
-        self.buttons: list[Button] = []
+        self.buttons_file = buttons_file
+        self.buttons: list[Button] = load_buttons(buttons_file, user_id)
 
     def render(self, replies: list[Reply]) -> None:
         """Print replies; the buttons of this turn become the numbered choices."""
@@ -43,6 +108,7 @@ class ConsoleChat:
                 self.out.write("  (type 'share contact' to share your phone number)\n")
         if numbered:
             self.buttons = numbered
+            save_buttons(self.buttons_file, self.user_id, numbered)
         self.out.flush()
 
     def to_incoming(self, line: str) -> Incoming:
@@ -66,33 +132,83 @@ class ConsoleChat:
         return replies
 
     async def drain_outbox(self) -> None:
-        """In the terminal there is no staff group: show what would be sent, and mark it delivered."""
-        for delivery in await self.engine.due_deliveries(limit=50):
-            target = "the centre's staff" if delivery.chat_id is None else f"chat {delivery.chat_id}"
-            self.out.write(f"--- to {target} ---\n{delivery.reply.text}\n---\n")
-            await self.engine.delivery_done(delivery.id)
+        """In the terminal there is no staff group: show what would be sent, and mark it delivered.
+
+        A database fault only postpones this (the person's own answer is already printed).
+        """
+        try:
+            for delivery in await self.engine.due_deliveries(limit=50):
+                target = "the centre's staff" if delivery.chat_id is None else f"chat {delivery.chat_id}"
+                self.out.write(f"--- to {target} ---\n{delivery.reply.text}\n---\n")
+                await self.engine.delivery_done(delivery.id)
+        except StorageError as error:
+            log.warning("staff messages not shown now: %s", error)
         self.out.flush()
 
 
-async def run_console(engine: Engine, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
-    """Chat until end of input (Ctrl-D) or `/quit`."""
+async def read_line(stdin: TextIO) -> str:
+    """One line of input, read on a daemon thread.
+
+    Not the loop's default executor: asyncio waits for its threads at the end, so Ctrl-C
+    would hang until someone pressed Enter.
+    """
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str | None, error: BaseException | None) -> None:
+        if line.done():
+            return
+        if error is not None:
+            line.set_exception(error)
+        else:
+            line.set_result(value or "")
+
+    def read() -> None:
+        value, error = None, None
+        try:
+            value = stdin.readline()
+        except BaseException as raised:  # noqa: BLE001 - handed to the waiting coroutine
+            error = raised
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the chat ended meanwhile and its loop is closed
+            pass
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return await line
+
+
+async def start_console(engine: Engine, err: TextIO) -> None:
+    """Open the database and do the housekeeping; a database that cannot be used ends the chat in one line."""
+    try:
+        await engine.start()
+    except StorageError as error:
+        err.write(f"Storage error: {error}. DATABASE_PATH must be a file the bot can write, in a folder it can write.\n")
+        err.flush()
+        raise SystemExit(exit_codes.STORAGE) from None
+    from bot.engine.maintenance import run_maintenance
+
+    try:
+        await run_maintenance(engine)
+    except StorageError as error:
+        log.warning("housekeeping skipped: %s", error)
+
+
+async def run_console(engine: Engine, stdin: TextIO | None = None, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    """Chat until end of input (Ctrl-D) or `/quit`; the database is closed on every way out."""
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     interactive = stdin.isatty()
-    chat = ConsoleChat(engine, out)
-    await engine.start()
-    from bot.engine.maintenance import run_maintenance
-
-    await run_maintenance(engine)
+    chat = ConsoleChat(engine, out, buttons_file=buttons_path(engine.store.path))
     try:
+        await start_console(engine, err or sys.stderr)
         if interactive:
             out.write("(type a message; a number presses a button; /quit to leave)\n")
-        loop = asyncio.get_running_loop()
         while True:
             if interactive:
                 out.write("you: ")
                 out.flush()
-            line = await loop.run_in_executor(None, stdin.readline)
+            line = await read_line(stdin)
             if not line:
                 break
             if line.strip() in {"/quit", "/exit"}:

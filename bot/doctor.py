@@ -10,13 +10,21 @@ from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
 from bot.catalog.loader import Catalog, load_catalog
-from bot.config import Settings
-from bot.errors import ContentError
+from bot.config import Settings, path_problems
+from bot.engine.key_check import KeyStatus, inspect_key
+from bot.engine.sealing import Sealer
+from bot.errors import ConfigError, ContentError
 from bot.storage.schema import MIGRATIONS
+from bot.storage.outbox_store import SET_ASIDE_KEEP, OutboxStore
 from bot.storage.store import Store
 
 Status = Literal["ok", "warn", "fail"]
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
+# How each finding of the key check reads here; a refused one is a failure (the bot will not start).
+KEY_MARKS: dict[KeyStatus, Status | None] = {
+    "no_key": None, "matches": "ok", "new": "ok", "changed_empty": "warn",
+    "plaintext_allowed": "warn", "mismatch": "fail", "missing": "fail",
+}
 
 
 @dataclass
@@ -34,6 +42,8 @@ class Findings:
 
 
 def check_configuration(settings: Settings, findings: Findings) -> None:
+    for problem in path_problems(settings):
+        findings.add("fail", problem)
     if settings.telegram_bot_token is None:
         findings.add("warn", "TELEGRAM_BOT_TOKEN is not set: the bot runs as a terminal chat only.")
     else:
@@ -54,7 +64,7 @@ def check_configuration(settings: Settings, findings: Findings) -> None:
             from cryptography.fernet import Fernet
 
             Fernet(settings.data_encryption_key.get_secret_value().encode())
-            findings.add("ok", "The journal encryption key is valid.")
+            findings.add("ok", "DATA_ENCRYPTION_KEY is a valid Fernet key.")
         except (ValueError, TypeError):
             findings.add("fail", "DATA_ENCRYPTION_KEY is not a valid Fernet key (see .env.example to create one).")
 
@@ -76,6 +86,7 @@ def check_content(settings: Settings, findings: Findings) -> Catalog | None:
     placeholders = [name for name in ("address", "website", "phone", "email", "staff_hours_text") if "placeholder" in getattr(centre, name).lower()]
     if placeholders:
         findings.add("warn", f"content/centre.yaml still has placeholders for: {', '.join(placeholders)}. Fill in the centre's real details.")
+    check_translations(catalog, findings)
     lines = catalog.crisis_lines
     country = (settings.crisis_country or lines.default_country).upper()
     if country not in lines.countries:
@@ -86,6 +97,17 @@ def check_content(settings: Settings, findings: Findings) -> Catalog | None:
         f"(content/crisis_lines.yaml; each has its source). An outdated number in a crisis is a harm.",
     )
     return catalog
+
+
+def check_translations(catalog: Catalog, findings: Findings) -> None:
+    """Like the placeholders, translations need the centre's eyes before going live."""
+    for language, translation in sorted(catalog.translations.items()):
+        if translation.unreviewed:
+            findings.add(
+                "warn",
+                f"{len(translation.unreviewed)} {language} translation file(s) not yet reviewed by the centre "
+                f"(set `reviewed: true` once read): {', '.join(translation.unreviewed)}",
+            )
 
 
 async def check_database(settings: Settings, findings: Findings) -> None:
@@ -99,10 +121,54 @@ async def check_database(settings: Settings, findings: Findings) -> None:
             findings.add("ok", f"The database at {settings.database_path} is writable and at schema version {version}.")
         else:
             findings.add("fail", f"The database is at schema version {version}, expected {len(MIGRATIONS)}.")
+        check_file_mode(settings, findings)
+        await check_encryption_key(settings, store, findings)
+        await check_outbox(store, findings)
     except Exception as error:  # noqa: BLE001 - every failure here is a finding, not a crash
         findings.add("fail", f"The database at {settings.database_path} cannot be opened or written: {error}")
     finally:
         await store.close()
+
+
+def check_file_mode(settings: Settings, findings: Findings) -> None:
+    """The bot creates its database 0600; an older or copied file may still be readable by every account."""
+    try:
+        mode = settings.database_path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o077:
+        findings.add(
+            "warn",
+            f"The database file can be read by other accounts on this machine (mode {mode:o}): "
+            f"chmod 600 {settings.database_path}",
+        )
+
+
+async def check_encryption_key(settings: Settings, store: Store, findings: Findings) -> None:
+    """Is DATA_ENCRYPTION_KEY the key the stored words were sealed with? The bot refuses to start if not."""
+    key = settings.data_encryption_key.get_secret_value() if settings.data_encryption_key else None
+    try:
+        sealer = Sealer(key)
+    except ConfigError:
+        return  # a malformed key is already reported above
+    finding = await inspect_key(store, sealer, settings.allow_plaintext_journal)
+    status = KEY_MARKS[finding.status]
+    if status is not None:
+        findings.add(status, finding.message())
+
+
+async def check_outbox(store: Store, findings: Findings) -> None:
+    """Messages the outbox gave up on after failing again and again: nobody has received them."""
+    aside = await OutboxStore(store).set_aside_summary()
+    if not aside.total or aside.oldest is None:
+        return
+    kinds = ", ".join(f"{kind} {count}" for kind, count in aside.by_kind)
+    findings.add(
+        "warn",
+        f"{aside.total} outbox message(s) kept failing and were set aside, never delivered ({kinds}; "
+        f"the oldest on {aside.oldest:%Y-%m-%d %H:%M} UTC). The bot's log names the error of each "
+        f"(\"outbox delivery=... set aside\"); maintenance deletes them after {SET_ASIDE_KEEP.days} days.",
+    )
 
 
 async def check_telegram(settings: Settings, findings: Findings) -> None:

@@ -24,4 +24,8 @@ class FlowError(BotError):
 
 
 class ConfigError(BotError):
-    """Configuration is missing or invalid."""
+    """Configuration is missing or invalid; each problem is one line naming the setting."""
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))

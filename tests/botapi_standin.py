@@ -11,8 +11,10 @@ with objects such as reply_markup as JSON strings).
 
 Tests play the people: `user_sends`, `user_presses`, `user_sends_media`, `user_edits`,
 `group_message`; then read what a person would see (`shown`, `events`, `answered_queries`)
-or wait for it. A `FaultPlan` answers chosen calls with 429 + retry_after, 500, a dropped
-connection (never processed, so a retry is not a duplicate) or a slow answer.
+or wait for it. A `FaultPlan` answers chosen calls with 429 + retry_after, 500, 401, a dropped
+connection (never processed, so a retry is not a duplicate) or a slow answer, and can take
+the whole sending side down for a while (`outage`). `raw_update` hands the bot any JSON as
+an update (one python-telegram-bot cannot read, odd characters).
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def markdown_v2_problem(text: str) -> str | None:
 class Fault:
     """How to misbehave on one call."""
 
-    kind: Literal["flood", "server_error", "drop", "slow", "bad_request"]
+    kind: Literal["flood", "server_error", "drop", "slow", "bad_request", "unauthorized"]
     retry_after: int = 1
     delay: float = 0.0
     description: str = ""
@@ -161,6 +163,11 @@ class Fault:
     @classmethod
     def server_error(cls) -> Fault:
         return cls("server_error")
+
+    @classmethod
+    def unauthorized(cls) -> Fault:
+        """401, what Telegram answers for a revoked token."""
+        return cls("unauthorized")
 
     @classmethod
     def drop(cls) -> Fault:
@@ -185,6 +192,9 @@ class FaultPlan:
     mix: tuple[Fault, ...] = (Fault.flood(1), Fault.server_error(), Fault.drop())
     seed: int = 7
     injected: list[tuple[str, str]] = field(default_factory=list)
+    # An outage: until this time.monotonic(), every method but `spared` answers 500.
+    down_until: float = 0.0
+    spared: frozenset[str] = frozenset({"getupdates"})
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -194,8 +204,22 @@ class FaultPlan:
         self.script.setdefault(method.lower(), deque()).extend(faults)
         return self
 
+    def outage(self, seconds: float, *, spared: frozenset[str] = frozenset({"getupdates"})) -> FaultPlan:
+        """From now on, for `seconds`, every call but `spared` ones answers 500 (updates still arrive)."""
+        self.down_until = time.monotonic() + seconds
+        self.spared = frozenset(method.lower() for method in spared)
+        return self
+
+    @property
+    def down(self) -> bool:
+        """Whether an outage is going on."""
+        return time.monotonic() < self.down_until
+
     def next_fault(self, method: str) -> Fault | None:
-        """The fault for this call of `method`, if any (scripted first, then the random share)."""
+        """The fault for this call of `method`, if any (an outage, scripted, then the random share)."""
+        if self.down and method not in self.spared:
+            self.injected.append((method, "outage"))
+            return Fault.server_error()
         queued = self.script.get(method)
         fault: Fault | None = None
         if queued:
@@ -577,6 +601,10 @@ class BotApiStandIn:
         self._enqueue({"message": message})
         return message
 
+    def raw_update(self, body: JSON) -> int:
+        """Hand the bot `body` as an update (any JSON: fields python-telegram-bot cannot read, lone surrogates)."""
+        return self._enqueue(body)
+
     def _enqueue(self, body: JSON) -> int:
         update = {"update_id": next(self._update_ids), **body}
         self._last_update_id = int(update["update_id"])
@@ -701,6 +729,8 @@ class BotApiStandIn:
             return self._answer_error(ApiError(500, "Internal Server Error"))
         if fault.kind == "bad_request":
             return self._answer_error(ApiError(400, fault.description))
+        if fault.kind == "unauthorized":
+            return self._answer_error(ApiError(401, "Unauthorized"))
         # A dropped connection: nothing processed, nothing answered.
         if request.transport is not None:
             request.transport.abort()

@@ -8,9 +8,12 @@ getUpdates (so it is in the application's queue) and the queue is drained.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.app import build_engine
-from bot.config import Settings
+from bot.config import REPO_ROOT, Settings
 from bot.engine.replies import Button, Incoming, Reply
 from bot.telegram.application import Polling, build_application, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
@@ -119,6 +122,33 @@ class Person:
 
 
 
+def process_env(standin: BotApiStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of `python -m bot run` against the stand-in; nothing inherited configures the bot."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "STAFF_", "DATABASE_", "CONTENT_", "ADMIN_", "RATE_", "LOG_"))
+    }
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        TELEGRAM_BOT_TOKEN=standin.token,
+        TELEGRAM_BASE_URL=standin.base_url,
+        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+        RATE_LIMITER="false",
+        LOG_LEVEL="INFO",
+        **extra,
+    )
+    return env
+
+
+async def start_process(standin: BotApiStandIn, tmp_path: Path, **extra: str) -> asyncio.subprocess.Process:
+    """`python -m bot run` against the stand-in, in tmp_path (so no developer's .env is read); stderr piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=process_env(standin, tmp_path, **extra),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+
+
 def person(standin: BotApiStandIn, application: AnyApplication, first_name: str = "Asha") -> Person:
     """A new person on the stand-in, talking to `application`."""
     return Person(standin, application, standin.new_user(first_name))
@@ -137,6 +167,10 @@ class FakeTexts:
         text = self.values.get(key)
         return text.format(**extra) if text is not None else key
 
+    def in_language(self, language: str | None) -> FakeTexts:
+        """One language only: the same texts whatever is asked."""
+        return self
+
 
 def echo(incoming: Incoming) -> list[Reply]:
     """The default fake script: say back what arrived, so tests can match reply to message."""
@@ -150,6 +184,9 @@ class FakeDelivery:
     chat_id: int | None
     thread_id: int | None
     reply: Reply
+    kind: str = "message"
+    user_id: int | None = None
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -184,10 +221,25 @@ class FakeEngine:
         self.remembered.add(key)
         return first
 
-    def queue(self, reply: Reply, chat_id: int | None = None, thread_id: int | None = None) -> int:
+    def queue(
+        self,
+        reply: Reply,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        *,
+        kind: str = "message",
+        user_id: int | None = None,
+        created_at: datetime | None = None,
+    ) -> int:
         delivery_id = len(self.outbox) + len(self.done) + 1
-        self.outbox[delivery_id] = FakeDelivery(delivery_id, chat_id, thread_id, reply)
+        queued_at = created_at or datetime.now(timezone.utc)
+        self.outbox[delivery_id] = FakeDelivery(delivery_id, chat_id, thread_id, reply, kind, user_id, queued_at)
         return delivery_id
+
+    async def enqueue(
+        self, reply: Reply, *, chat_id: int | None, thread_id: int | None = None, kind: str = "message", user_id: int | None = None
+    ) -> int:
+        return self.queue(reply, chat_id, thread_id, kind=kind, user_id=user_id)
 
     async def due_deliveries(self, limit: int = 20) -> list[FakeDelivery]:
         return list(self.outbox.values())[:limit]

@@ -342,7 +342,10 @@ async def test_asking_to_change_reaches_staff_with_a_way_to_propose(desk_engine:
     await engine.handle(press(find_button(summary, "bk:1:confirm")))
     await drain(engine)
     asked = await engine.handle(press("mybooking:change:1"))
-    assert keys(asked) == ["text.book_change_asked"]
+    assert keys(asked) == ["text.book_change_what"]
+    await engine.handle(press(find_button(asked, "mybooking:note:1")))
+    sent = await engine.handle(make_incoming("Could we move it to an evening?"))
+    assert keys(sent) == ["text.book_change_sent_note"]
     (notice,) = to_staff(await drain(engine))
     assert "staff:propose:1" in [b.payload for b in notice.reply.all_buttons()]
 

@@ -25,7 +25,7 @@ async def test_scripted_conversation_numbers_buttons_and_presses_them(tmp_path: 
     assert "[1] Tell me more" in shown
     # Typing a button's label presses it: the deeper part of the answer follows.
     assert shown.index("you: Tell me more") < shown.index("It often starts with something")
-    assert shown.rstrip().endswith("[6] 🔒 Privacy")
+    assert shown.rstrip().endswith("[7] 🌐 Language")
 
 
 async def test_console_shows_what_would_reach_staff(tmp_path: Path, catalog: Catalog) -> None:

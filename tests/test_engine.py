@@ -37,9 +37,10 @@ async def test_a_first_question_is_welcomed_and_still_answered(engine: Engine) -
 async def test_faq_answer_ends_with_next_steps_and_feedback_which_is_stored(engine: Engine) -> None:
     await engine.handle(make_incoming("/start"))
     replies = await engine.handle(make_incoming("how can i ever trust my husband again"))
-    assert set(keys(replies)) == {"answer.rebuild_trust"}
-    assert replies[-1].buttons, "the last message carries the next steps"
-    assert "book" in payloads_of(replies)
+    assert keys(replies)[-1] == "text.feedback_question", "the thumbs come with their own question"
+    assert set(keys(replies[:-1])) == {"answer.rebuild_trust"}
+    assert replies[-2].buttons, "the answer's last message carries the next steps"
+    assert "book" in payloads_of(replies[:-1])
     helpful = find_button(replies, "fb:rebuild_trust:y")
     thanks = await engine.handle(press(helpful))
     assert keys(thanks) == ["text.feedback_yes_done"]
@@ -49,7 +50,7 @@ async def test_faq_answer_ends_with_next_steps_and_feedback_which_is_stored(engi
 async def test_tell_me_more_sends_the_deeper_part(engine: Engine) -> None:
     await engine.handle(make_incoming("/start"))
     replies = await engine.handle(press("more:red_flags"))
-    assert set(keys(replies)) == {"more.red_flags"}
+    assert set(keys(replies)) == {"more.red_flags", "text.feedback_question"}
 
 
 async def test_clarifying_question_offers_the_closest_intents_as_buttons(settings, catalog: Catalog) -> None:
@@ -70,7 +71,7 @@ async def test_clarifying_question_offers_the_closest_intents_as_buttons(setting
         labels = [b.label for b in replies[0].all_buttons()]
         assert labels[0] == catalog.answers["rebuild_trust"].title
         chosen = await engine.handle(press("answer:can_relationship_heal"))
-        assert set(keys(chosen)) == {"answer.can_relationship_heal"}
+        assert set(keys(chosen)) == {"answer.can_relationship_heal", "text.feedback_question"}
     finally:
         await engine.close()
 
@@ -208,7 +209,7 @@ async def test_forget_erases_everything_about_the_person(engine: Engine) -> None
     assert keys(confirm) == ["text.forget_confirm"]
     done = await engine.handle(press("forget:yes"))
     assert keys(done) == ["text.forget_done"]
-    assert "conversation state" in done[0].text
+    assert "our chat state" in done[0].text
     db = engine.store
     assert await db.load_session(1001) is None
     assert await db.fetchall("SELECT * FROM turns WHERE user_hash = ?", (engine.user_hash(1001),)) == []

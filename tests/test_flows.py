@@ -96,9 +96,10 @@ async def test_reflection_end_to_end_reflects_back_in_the_persons_own_terms(flow
     assert "cheating on you" not in summary.lower()
     assert {"jr:save", "answer:how_to_talk_to_partner", "book", "human"} <= set(payloads_of(replies))
     starter = await tap(flow_engine, option(replies, "💬 A way to say it"))
-    assert "When I noticed messages being deleted or hidden, I felt hurt and anxious. I need to be heard." in [
-        reply.text for reply in starter
-    ]
+    assert (
+        "There's something I noticed, and I'd like us to talk about it: messages being deleted or hidden. "
+        "How it made me feel: hurt and anxious. What I need: to be heard."
+    ) in [reply.text for reply in starter]
     # The summary's other buttons still work from the starter (both are end messages).
     again = await tap(flow_engine, "jr:save")
     assert keys(again) == ["text.journal_saved"]
@@ -135,15 +136,15 @@ async def test_typed_answers_that_fit_the_step_are_taken(flow_engine: Engine) ->
     assert "hurt, confused and lonely" in summary and "some space" in summary
 
 
-async def test_a_question_mid_flow_is_answered_then_continue_is_offered(flow_engine: Engine) -> None:
+async def test_a_question_mid_flow_is_answered_then_the_step_is_shown_again(flow_engine: Engine) -> None:
     await welcomed(flow_engine)
     replies = await tap(flow_engine, "flow:reflection")
     await tap(flow_engine, option(replies, "Flirting with a friend or an ex"))
     replies = await say(flow_engine, "what is micro cheating")
     assert "answer.what_is_micro_cheating" in keys(replies)
-    assert keys(replies)[-1] == "text.flow_continue_offer"
+    assert keys(replies)[-1] == "flow.reflection.feelings"
     assert "flow:stop" in payloads_of(replies[-1:])
-    replies = await tap(flow_engine, option(replies[-1:], "Continue"))
+    replies = await tap(flow_engine, option(replies[-1:], "Hurt"))
     assert keys(replies) == ["flow.reflection.feelings"]
 
 
@@ -227,7 +228,7 @@ async def test_a_restart_loses_nothing(tmp_path: Path, catalog: Catalog) -> None
         assert keys(replies) == ["flow.reflection.intensity"]
         replies = await tap(second, option(replies, "4"))
         replies = await tap(second, option(replies, "Clarity"))
-        assert "Feeling angry makes sense when you've noticed messages being deleted or hidden" in text_of(replies)
+        assert "What you noticed: messages being deleted or hidden. How it makes you feel: angry." in text_of(replies)
     finally:
         await second.close()
 
@@ -430,9 +431,13 @@ async def test_a_reflection_through_the_console_with_back_stop_and_typed_text(fl
     await chat.say("4")
     await chat.say("Reassurance")
     transcript = out.getvalue()
-    assert "Feeling hurt and insecure makes sense when you've noticed she's texting someone late at night" in transcript
+    # Their own words are quoted as theirs, never spliced into the bot's sentence.
+    assert "What you noticed: “she's texting someone late at night”. How it makes you feel: hurt and insecure." in transcript
     await chat.say("💬 A way to say it")
-    assert "When I noticed she's texting someone late at night, I felt hurt and insecure. I need some reassurance." in out.getvalue()
+    assert (
+        "I'd like us to talk about it: “she's texting someone late at night”. How it made me feel: hurt and insecure. "
+        "What I need: some reassurance."
+    ) in out.getvalue()
     await chat.say("Finish")
     assert "Thank you for taking this time for yourself" in out.getvalue()
 
@@ -478,7 +483,7 @@ async def test_free_text_answers_survive_a_restart_sealed_with_the_key(tmp_path:
         replies = await tap(second, option(replies, "Done ✓"))
         replies = await tap(second, option(replies, "1"))
         replies = await tap(second, option(replies, "Space"))
-        assert "you've noticed the phone always face down" in text_of(replies)
+        assert "What you noticed: “the phone always face down”." in text_of(replies)
     finally:
         await second.close()
 

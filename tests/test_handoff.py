@@ -333,7 +333,7 @@ async def test_forget_during_a_handoff_closes_it_and_erases_the_links(forum: Set
     await forum.drain()
     (topic,) = forum.group.topics
     done = await engine.handle(press("forget:yes"))
-    assert "conversations with staff (1)" in done[0].text
+    assert "chats with the centre's team (1)" in done[0].text  # erased_conversations_with_staff
     queued = await engine.due_deliveries()
     assert [(d.reply.key, d.thread_id) for d in queued] == [("text.staff_handoff_forgotten", topic)]
     for table in ("handoffs", "staff_topics", "staff_messages"):

@@ -403,15 +403,15 @@ async def test_sql_and_markup_words_are_stored_and_echoed_verbatim(engine: Engin
     before = tables(engine.store.path)
     summary = await reflect_in_own_words(engine, words)
     summary_text = "\n".join(reply.text for reply in summary)
-    assert f"Feeling hurt and {words} makes sense when you've noticed {words}." in summary_text
-    assert f"What you need most is {words}." in summary_text
+    assert f"What you noticed: “{words}”. How it makes you feel: hurt and “{words}”." in summary_text
+    assert f"What you need most: “{words}”." in summary_text
 
     assert keys(await engine.handle(press("jr:save"))) == ["text.journal_saved"]
     listing = await engine.handle(make_incoming("/journal"))
     assert f"hurt and {words}" in listing[0].text
     entry_button = next(b.payload for r in listing for b in r.all_buttons() if b.payload.startswith("jr:open:"))
     entry = await engine.handle(press(entry_button))
-    assert f"Noticed: {words}. Felt: hurt and {words} (2/5). Needed: {words}." in entry[0].text
+    assert f"Noticed: “{words}”. Felt: hurt and “{words}” (2/5). Needed: “{words}”." in entry[0].text
 
     assert tables(engine.store.path) == before, "the database lost or gained a table"
     db = sqlite3.connect(engine.store.path)

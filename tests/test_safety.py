@@ -746,17 +746,17 @@ def test_own_set_figures(detector: SafetyDetector) -> None:
         + [{"text": t, "intent": "not_crisis"} for t in HARD_NEGATIVES]
     )
     report = evaluate_safety(rows, detector)
-    assert report.recall_exact == {"crisis": 1.0, "unsafe_at_home": 1.0}
-    assert report.false_alarm_rate <= 0.10
+    assert report.exact == {"crisis": 1.0, "unsafe_at_home": 1.0}
+    assert report.safe_alerts <= 0.10
 
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason="the shared development set is not here")
 def test_dev_set_recall_and_false_alarms(detector: SafetyDetector) -> None:
     rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     report = evaluate_safety(rows, detector)
-    assert report.recall_any == {"crisis": 1.0, "unsafe_at_home": 1.0}, report.misses
-    assert report.recall_exact == {"crisis": 1.0, "unsafe_at_home": 1.0}, report.mislabelled
-    assert report.false_alarm_rate <= 0.10, report.false_alarms
+    assert report.caught == {"crisis": 1.0, "unsafe_at_home": 1.0}, report.misses
+    assert report.exact == {"crisis": 1.0, "unsafe_at_home": 1.0}, report.mislabelled
+    assert report.safe_alerts <= 0.10, report.false_alarms
 
 
 # --- negation ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 from bot.engine.replies import Button, Reply
 from bot.telegram.channel import with_contact_keyboard_removed
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.render import MAX_MESSAGE_UNITS, Outgoing, render_reply, split_text, utf16_len
+from bot.telegram.render import MAX_MESSAGE_UNITS, Outgoing, render_reply, split_reply, split_text, utf16_len
 
 CODEC = CallbackCodec.from_token("123:test")
 ASHA = 10_001
@@ -98,3 +98,20 @@ def test_a_shown_contact_keyboard_is_removed_with_the_next_plain_message() -> No
     assert not still_open
     untouched, open_after = with_contact_keyboard_removed([plain], keyboard_open=False)
     assert untouched == [plain] and not open_after
+
+
+
+@given(
+    st.lists(st.text(alphabet="ab \n💛", min_size=300, max_size=2500), min_size=1, max_size=8),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_reply_split_into_pieces_renders_exactly_as_the_whole(paragraphs: list[str], edit: bool, contact: bool) -> None:
+    """Sending can stop between pieces and resume later: together they are the same messages, each once."""
+    reply = Reply(
+        key="long", text="\n\n".join(paragraphs) + " end", buttons=((Button("Menu", "menu"),),), edit_previous=edit, request_contact=contact
+    )
+    pieces = split_reply(reply)
+    rendered = [message for piece in pieces for message in render_reply(piece, CODEC, ASHA)]
+    assert rendered == render_reply(reply, CODEC, ASHA)
+    assert len(pieces) == len(split_text(reply.text))

@@ -33,7 +33,7 @@ REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
     {
         "welcome", "welcome_what_i_am", "consent_question", "consent_yes_label", "consent_no_label",
         "consent_yes_done", "consent_no_done", "menu_intro", "ask_prompt", "clarify",
-        "fallback", "fallback_suggest", "fallback_repeated", "more_label", "feedback_yes_label",
+        "fallback", "fallback_suggest", "fallback_repeated", "more_label", "feedback_question", "feedback_yes_label",
         "feedback_no_label", "feedback_yes_done", "feedback_no_done", "unsupported_media", "edited_message",
         "empty_text", "too_long", "unknown_command", "button_expired", "safety_crisis",
         "safety_unsafe", "safety_lines_intro_crisis", "safety_lines_intro_unsafe", "safety_unsafe_privacy",
@@ -48,6 +48,7 @@ EXTRA_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
     "forget_done": frozenset({"erased"}),
     "safety_staff_alert": frozenset({"label"}),
     "group_only": frozenset({"link"}),
+    "flow_own_words": frozenset({"words"}),
 }
 
 
@@ -78,9 +79,13 @@ def check_catalog(
     intents = set(catalog.examples)
     for intent in sorted(CATALOGUE_INTENTS - intents):
         report.errors.append(f"intents/: intent '{intent}' from the catalogue is missing")
-    for intent in sorted(intents - SAFETY_INTENTS):
+    # An intent may start a flow instead of having an answer (a flow file's `intent:`).
+    started = {raw.get("intent") for _, raw in catalog.flows.values()}
+    for intent in sorted(intents - SAFETY_INTENTS - started):
         if intent not in catalog.answers:
             report.errors.append(f"{where[f'intents/{intent}']}: intent '{intent}' has no answer in content/answers/")
+    for intent in sorted(set(catalog.vocabulary.emoji_only) - set(catalog.answers)):
+        report.errors.append(f"{where.get('vocabulary', 'intents/vocabulary.yaml')}: emoji_only: '{intent}' has no answer")
     for intent in sorted(set(catalog.answers) - intents):
         report.errors.append(f"{where[f'answers/{intent}']}: answer '{intent}' has no intent in intents/")
     seen: dict[str, str] = {}

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from bot.catalog.models import Answer, ButtonSpec, Centre, ContentFile, CrisisLines
+from bot.catalog.models import Answer, ButtonSpec, Centre, ContentFile, CrisisLines, TranslationFile
 from bot.catalog.safety_model import SafetyLexicon
 from bot.catalog.vocabulary_model import Vocabulary
 from bot.catalog.yaml_lines import LocatedYaml, load_located_yaml
@@ -21,6 +21,26 @@ from bot.errors import ContentError
 
 SINGLE_SECTIONS = ("vocabulary", "safety", "centre", "crisis_lines", "availability")
 KEYED_SECTIONS = ("answers", "texts", "menus")
+# Translations live apart from the English content, one folder per language the bot speaks.
+I18N_FOLDER = "i18n"
+TRANSLATED_LANGUAGES = ("hinglish", "hi")
+TRANSLATED_SECTIONS = ("texts", "answers", "menus")
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One language's content: the same keys as the English content, each optional.
+
+    A key missing here falls back to English at run time; `check` lists every one.
+    unreviewed: the files the centre has not yet marked `reviewed: true`.
+    """
+
+    texts: Mapping[str, str] = field(default_factory=dict)
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    menus: Mapping[str, tuple[tuple[ButtonSpec, ...], ...]] = field(default_factory=dict)
+    flows: Mapping[str, tuple[LocatedYaml, Any]] = field(default_factory=dict)
+    unreviewed: tuple[str, ...] = ()
+    where: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,7 @@ class Catalog:
     availability: Mapping[str, Any]
     where: Mapping[str, str] = field(default_factory=dict)
     docs: Mapping[str, LocatedYaml] = field(default_factory=dict)
+    translations: Mapping[str, Translation] = field(default_factory=dict)
 
     def locate(self, ref: str, *subpath: str | int) -> str:
         """"file:line" of `ref` ("answers/rebuild_trust") or of a place inside it (..., "buttons", 2)."""
@@ -48,9 +69,27 @@ class Catalog:
         section, _, key = ref.partition("/")
         return doc.where((section, key, *subpath))
 
-    def text(self, key: str) -> str:
-        """A UI text by key; a missing key is a content bug caught by `check`, shown as the key."""
+    def text(self, key: str, language: str = "en") -> str:
+        """A UI text by key in `language`, else in English; a key missing in English too is a
+        content bug caught by `check`, shown as the key."""
+        translation = self.translations.get(language)
+        if translation is not None and key in translation.texts:
+            return translation.texts[key]
         return self.texts.get(key, key)
+
+    def answer(self, intent: str, language: str = "en") -> Answer | None:
+        """An intent's answer in `language`, else in English."""
+        translation = self.translations.get(language)
+        if translation is not None and intent in translation.answers:
+            return translation.answers[intent]
+        return self.answers.get(intent)
+
+    def menu(self, name: str, language: str = "en") -> tuple[tuple[ButtonSpec, ...], ...]:
+        """A menu in `language`, else in English."""
+        translation = self.translations.get(language)
+        if translation is not None and name in translation.menus:
+            return translation.menus[name]
+        return self.menus.get(name, ())
 
 
 def yaml_files(content_dir: Path) -> list[Path]:
@@ -60,7 +99,77 @@ def yaml_files(content_dir: Path) -> list[Path]:
         root = content_dir / folder
         if root.is_dir():
             files.extend(sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()))
-    return files
+    i18n = content_dir / "content" / I18N_FOLDER
+    return [path for path in files if i18n not in path.parents]
+
+
+def translation_files(content_dir: Path) -> list[Path]:
+    """The YAML files under content/i18n/, in a stable order."""
+    root = content_dir / "content" / I18N_FOLDER
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def load_translations(content_dir: Path, problems: list[str]) -> dict[str, Translation]:
+    """Read content/i18n/<language>/*.yaml; problems (with file and line) are added to `problems`."""
+    root = content_dir / "content" / I18N_FOLDER
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    flows: dict[str, dict[str, tuple[LocatedYaml, Any]]] = {}
+    seen: dict[tuple[str, str, str], str] = {}
+    unreviewed: dict[str, list[str]] = {}
+    for path in translation_files(content_dir):
+        language = path.relative_to(root).parts[0]
+        if language not in TRANSLATED_LANGUAGES:
+            problems.append(f"{path}:1: unknown language folder '{language}' (expected one of {', '.join(TRANSLATED_LANGUAGES)})")
+            continue
+        try:
+            doc = load_located_yaml(path)
+        except ContentError as error:
+            problems.extend(error.problems)
+            continue
+        if doc.data is None:
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(f"{path}:1: the file must be a mapping of sections (reviewed:, texts:, answers:, ...)")
+            continue
+        try:
+            content = TranslationFile.model_validate(doc.data)
+        except ValidationError as error:
+            problems.extend(_validation_problems(doc, error))
+            continue
+        sections = merged.setdefault(language, {name: {} for name in TRANSLATED_SECTIONS})
+        if not content.reviewed:
+            unreviewed.setdefault(language, []).append(str(path.relative_to(content_dir)))
+        for section in TRANSLATED_SECTIONS:
+            for key, value in (getattr(content, section) or {}).items():
+                place = doc.where((section, key))
+                if (language, section, key) in seen:
+                    problems.append(f"{place}: {section} '{key}' is also translated at {seen[(language, section, key)]}")
+                    continue
+                seen[(language, section, key)] = place
+                sections[section][key] = value
+        if content.flow is not None:
+            flow_id = str(content.flow.get("id", path.stem))
+            place = doc.where(("flow",))
+            if (language, "flow", flow_id) in seen:
+                problems.append(f"{place}: flow '{flow_id}' is also translated at {seen[(language, 'flow', flow_id)]}")
+            else:
+                seen[(language, "flow", flow_id)] = place
+                flows.setdefault(language, {})[flow_id] = (doc, content.flow)
+    return {
+        language: Translation(
+            texts=MappingProxyType(sections["texts"]),
+            answers=MappingProxyType(sections["answers"]),
+            menus=MappingProxyType({name: tuple(tuple(row) for row in rows) for name, rows in sections["menus"].items()}),
+            flows=MappingProxyType(flows.get(language, {})),
+            where=MappingProxyType(
+                {f"{section}/{key}": place for (lang, section, key), place in seen.items() if lang == language}
+            ),
+            unreviewed=tuple(unreviewed.get(language, ())),
+        )
+        for language, sections in merged.items()
+    }
 
 
 def _validation_problems(doc: LocatedYaml, error: ValidationError) -> list[str]:
@@ -142,6 +251,7 @@ def load_catalog(content_dir: Path) -> Catalog:
     for section, hint in (("centre", "content/centre.yaml"), ("crisis_lines", "content/crisis_lines.yaml")):
         if section not in single:
             problems.append(f"{content_dir}: the '{section}:' section is missing (expected in {hint})")
+    translations = load_translations(content_dir, problems)
     if problems:
         raise ContentError(problems)
     menus = {name: tuple(tuple(row) for row in rows) for name, rows in keyed["menus"].items()}
@@ -160,4 +270,5 @@ def load_catalog(content_dir: Path) -> Catalog:
         availability=MappingProxyType(single.get("availability") or {}),
         where=MappingProxyType(where),
         docs=MappingProxyType(docs),
+        translations=MappingProxyType(translations),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.catalog.hindi_model import HindiSpelling
 from bot.catalog.safety_model import SafetyLexicon
 from bot.catalog.vocabulary_model import Vocabulary
 
@@ -57,12 +58,16 @@ class IntentSpec(_Strict):
 
 
 class CrisisLine(_Strict):
-    """A verified helpline; `source` says where the number was checked (never ship one without)."""
+    """A verified helpline; `source` says where the number was checked (never ship one without).
+
+    what_in: what the line is for, in the other languages the bot speaks (`hinglish`, `hi`).
+    """
 
     name: str
     number: str
     what: str
     source: str
+    what_in: dict[str, str] = Field(default_factory=dict)
 
 
 class CountryLines(_Strict):
@@ -80,6 +85,7 @@ class CrisisLines(_Strict):
     default_country: str
     countries: dict[str, CountryLines]
     international: list[str] = Field(min_length=1)
+    international_in: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class WeeklyHours(_Strict):
@@ -121,3 +127,18 @@ class ContentFile(_Strict):
     crisis_lines: CrisisLines | None = None
     flow: dict | None = None
     availability: dict | None = None
+    hindi_spelling: HindiSpelling | None = None
+
+
+class TranslationFile(_Strict):
+    """A file under content/i18n/<language>/: the same keys as the English content, in that language.
+
+    reviewed: set to true once the centre has read the translation; `doctor` lists files still false.
+    """
+
+    reviewed: bool = False
+    texts: dict[str, str] | None = None
+    answers: dict[str, Answer] | None = None
+    menus: dict[str, list[list[ButtonSpec]]] | None = None
+    # A whole flow in this language: the same id, steps, option ids and gotos as the English one.
+    flow: dict | None = None

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -237,18 +237,39 @@ def day_before(start: datetime, zone: ZoneInfo) -> datetime:
     return wall.astimezone(timezone.utc)
 
 
-def format_when(moment: datetime, zone: ZoneInfo) -> str:
+@dataclass(frozen=True)
+class CalendarWords:
+    """Short weekday (Monday first) and month names, from content, so dates read in the person's language."""
+
+    days: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    months: tuple[str, ...] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+    @classmethod
+    def of(cls, days: str, months: str) -> CalendarWords:
+        """From two space-separated content texts; anything malformed keeps the English names."""
+        day_names, month_names = tuple(days.split()), tuple(months.split())
+        default = cls()
+        return cls(
+            days=day_names if len(day_names) == 7 else default.days,
+            months=month_names if len(month_names) == 12 else default.months,
+        )
+
+
+ENGLISH_CALENDAR: Final = CalendarWords()
+
+
+def format_when(moment: datetime, zone: ZoneInfo, words: CalendarWords = ENGLISH_CALENDAR) -> str:
     """"Tue 14 Jan, 10:00" in the centre's zone."""
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return f"{format_day(local.date(), words)}, {local:%H:%M}"
 
 
 def format_time(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%H:%M}"
 
 
-def format_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
+def format_day(day: date, words: CalendarWords = ENGLISH_CALENDAR) -> str:
+    return f"{words.days[day.weekday()]} {day.day} {words.months[day.month - 1]}"
 
 
 def staff_open_now(hours: WeeklyHours, zone: ZoneInfo, now: datetime) -> bool:

@@ -10,13 +10,13 @@ time, close) come from `bot.engine.staff` and are told to the person through the
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final
 
 from bot.engine import payloads
 from bot.engine.availability import (
+    CalendarWords,
     Availability,
     Slot,
     SlotPage,
@@ -30,10 +30,14 @@ from bot.engine.availability import (
     load_availability,
     slot_page,
 )
+from bot.engine.booking_change import CHANGE_ACTIONS, BookingChanges
+from bot.engine.booking_steps import BookingSteps, next_step
 from bot.engine.core import Engine, reply_to_dict
 from bot.engine.payloads import Payload
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
+from bot.engine.steps import clear_pause
+from bot.engine.texts import speaking
 from bot.storage.booking_store import OPEN_STATUSES, BookingStore
 from bot.storage.handoff_store import HandoffStore
 
@@ -46,7 +50,6 @@ DRAFT_KEEP: Final = timedelta(days=1)
 WHO: Final = ("individual", "couple")
 MODES: Final = ("online", "in_person")
 EDITABLE: Final = ("who", "mode", "time", "contact", "note")
-_PHONE_LIKE = re.compile(r"^[\d\s()+.\-]{6,}$")
 
 
 def zone_label(name: str) -> str:
@@ -62,23 +65,6 @@ def from_epoch(value: str) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=timezone.utc) if value.isdigit() and len(value) <= 12 else None
 
 
-def next_step(draft: dict[str, Any]) -> str:
-    """The first thing still missing from a draft; "summary" when it is complete."""
-    if draft["who"] is None:
-        return "who"
-    if draft["mode"] is None:
-        return "mode"
-    if draft["slot_start"] is None:
-        return "slot"
-    if draft["contact"] is None:
-        return "contact"
-    if draft["contact"] == "phone" and not draft["phone"]:
-        return "phone"
-    if draft["note"] is None:
-        return "note"
-    return "summary"
-
-
 class BookingDesk:
     """The booking actions of one engine: person-side steps and the staff-side status changes."""
 
@@ -92,6 +78,9 @@ class BookingDesk:
         self.availability: Availability = load_availability(engine.catalog)
         self.zone_name = zone_label(engine.catalog.centre.timezone)
         self.desk: Any = None  # the CentreDesk this belongs to, set by `install_handoff`
+        self.note_limit = NOTE_LIMIT
+        self.steps = BookingSteps(self)  # typed labels, questions and safety answers mid-step
+        self.changes = BookingChanges(self)  # "ask to change it" after the request was sent
 
     # --- entry points (registered as engine actions and hooks) -------------------------------
 
@@ -105,6 +94,11 @@ class BookingDesk:
             return [self.texts.reply("book_already"), self._mine_reply(current)]
         now = self.clock()
         await self.bookings.purge_drafts(now - DRAFT_KEEP)
+        clear_pause(session, self.steps.name)
+        draft = await self.bookings.draft_of(session.user_id)
+        if draft is not None and draft["who"] is not None and payload.arg() != "new":
+            # Half done: never silently thrown away by a second /book.
+            return [self.steps.continue_or_restart(int(draft["id"]))]
         draft_id = await self.bookings.new_draft(session.user_id, session.first_name, incoming.username, now)
         return [self.texts.reply("book_intro"), self._who_reply(draft_id)]
 
@@ -112,27 +106,30 @@ class BookingDesk:
         """A button inside the booking: `bk:<draft id>:<action>[:<value>]`."""
         draft = await self._draft(session, payload.arg(0))
         if draft is None:
-            return [self.texts.reply("book_draft_gone", ((self.texts.button("book_start_label", "book"),),))]
+            return [self.draft_gone()]
+        clear_pause(session, self.steps.name)  # carrying on by a button: nothing to offer back
         action, value = payload.arg(1), payload.arg(2)
         now = self.clock()
         draft_id = int(draft["id"])
+        if action == "resume":
+            return await self.steps.resume(draft)
         if (action == "who" and value in WHO) or (action == "mode" and value in MODES):
             await self.bookings.update_draft(draft_id, now, **{action: value})
             await self._release_if_unfit(draft_id)
-            return await self._after_change(draft_id)
+            return await self.after_change(draft_id)
         if action in {"slot", "later"} and (draft["who"] is None or draft["mode"] is None):
-            return await self._after_change(draft_id)
+            return await self.after_change(draft_id)
         if action == "slot":
             return await self._pick_slot(draft, value)
         if action == "later":
             day = _parse_day(value)
-            return [await self._slots_reply(draft, from_day=day)] if day else self._expired()
+            return [await self.slots_reply(draft, from_day=day)] if day else self.expired()
         if action == "contact" and value in {"here", "phone"}:
             await self.bookings.update_draft(draft_id, now, contact=value, phone=None)
-            return await self._after_change(draft_id)
+            return await self.after_change(draft_id)
         if action == "note" and value == "skip":
             await self.bookings.update_draft(draft_id, now, note="")
-            return await self._after_change(draft_id)
+            return await self.after_change(draft_id)
         if action == "change":
             return [self._change_reply(draft_id)]
         if action == "edit" and value in EDITABLE:
@@ -142,33 +139,32 @@ class BookingDesk:
             return [self.texts.reply("book_draft_cancelled", self.texts.menu())]
         if action == "confirm":
             return await self._confirm(session, draft)
-        return self._expired()
+        return self.expired()
 
     async def on_text(self, session: Session, incoming: Incoming) -> list[Reply] | None:
-        """The text steps of a booking: the note, and a shared phone number; None when no booking step waits."""
-        draft = await self.bookings.draft_of(session.user_id)
-        if draft is None or draft["step"] not in {"note", "phone"}:
+        """Typed text at a booking step (a note, a button's label, a shared phone number) or for a change
+        asked after sending; None when no booking step waits for it."""
+        taken = await self.steps.on_text(session, incoming)
+        if taken is not None:
+            return taken
+        return await self.changes.on_text(session, incoming)
+
+    async def open_draft(self, user_id: int) -> dict[str, Any] | None:
+        """The person's draft, while its step still waits for them (touched in the last STEP_TIMEOUT)."""
+        draft = await self.bookings.draft_of(user_id)
+        if draft is None or self.clock() - from_utc_text(draft["updated_at"]) > STEP_TIMEOUT:
             return None
-        if self.clock() - from_utc_text(draft["updated_at"]) > STEP_TIMEOUT:
-            return None
-        draft_id = int(draft["id"])
-        if draft["step"] == "phone":
-            if incoming.kind == "contact" and incoming.contact_phone:
-                await self.bookings.update_draft(draft_id, self.clock(), phone=incoming.contact_phone[:32])
-                return await self._after_change(draft_id)
-            if _PHONE_LIKE.match(incoming.text.strip()):
-                # Never stored: only a number shared through Telegram's own button is surely theirs.
-                return [self._phone_reply(draft_id, "book_contact_phone_typed")]
-            return None
-        if incoming.kind != "text" or not incoming.text.strip():
-            return None
-        note = incoming.text.strip()
+        return draft
+
+    async def take_note(self, draft_id: int, text: str) -> list[Reply]:
+        """The note for the therapist, trimmed to NOTE_LIMIT."""
+        note = text.strip()
         replies: list[Reply] = []
         if len(note) > NOTE_LIMIT:
             note = note[:NOTE_LIMIT]
             replies.append(self.texts.reply("book_note_trimmed", limit=str(NOTE_LIMIT)))
         await self.bookings.update_draft(draft_id, self.clock(), note=note)
-        return replies + await self._after_change(draft_id)
+        return replies + await self.after_change(draft_id)
 
     async def expects_contact(self, session: Session) -> bool:
         """Whether a shared contact is the answer to the current step (the engine's contact check)."""
@@ -185,7 +181,9 @@ class BookingDesk:
             return [self._mine_reply(current)]
         booking = await self.bookings.get(int(payload.arg(1))) if payload.arg(1).isdigit() else None
         if booking is None or booking["user_id"] != session.user_id:
-            return self._expired()
+            return self.expired()
+        if action in CHANGE_ACTIONS:
+            return await self.changes.on_action(session, booking, action, payload.arg(2))
         return await self._mine_action(booking, action)
 
     async def forget(self, user_id: int) -> dict[str, int]:
@@ -225,22 +223,27 @@ class BookingDesk:
         if not fits:
             await self.bookings.release(draft_id)
 
-    async def _after_change(self, draft_id: int) -> list[Reply]:
+    async def after_change(self, draft_id: int) -> list[Reply]:
         """Ask for the next missing detail, or show the summary."""
         draft = await self.bookings.get(draft_id)
         assert draft is not None
         step = next_step(draft)
         await self.bookings.update_draft(draft_id, self.clock(), step=step)
+        return await self.show_step(draft, step)
+
+    async def show_step(self, draft: dict[str, Any], step: str) -> list[Reply]:
+        """A step's question and buttons (the step as stored: an edit may revisit one already answered)."""
+        draft_id = int(draft["id"])
         if step == "who":
             return [self._who_reply(draft_id)]
         if step == "mode":
             return [self._mode_reply(draft)]
         if step == "slot":
-            return [await self._slots_reply(draft)]
+            return [await self.slots_reply(draft)]
         if step == "contact":
             return [self._contact_reply(draft_id)]
         if step == "phone":
-            return [self._phone_reply(draft_id, "book_contact_phone_ask")]
+            return [self.phone_reply(draft_id, "book_contact_phone_ask")]
         if step == "note":
             skip = Button(self.texts.get("book_note_skip_label"), payloads.build("bk", draft_id, "note", "skip"))
             return [self.texts.reply("book_note_question", ((skip,),))]
@@ -257,47 +260,50 @@ class BookingDesk:
             return [self._mode_reply(draft)]
         if what == "time":
             await self.bookings.update_draft(draft_id, now, step="slot")
-            return [await self._slots_reply(draft)]
+            return [await self.slots_reply(draft)]
         if what == "contact":
             await self.bookings.update_draft(draft_id, now, contact=None, phone=None)
         else:
             await self.bookings.update_draft(draft_id, now, note=None)
-        return await self._after_change(draft_id)
+        return await self.after_change(draft_id)
 
     async def _pick_slot(self, draft: dict[str, Any], value: str) -> list[Reply]:
         start = from_epoch(value)
         now = self.clock()
         slot = None
         if start is not None:
-            taken = await self._taken(now, exclude_id=int(draft["id"]))
+            taken = await self.taken(now, exclude_id=int(draft["id"]))
             slot = find_slot(self.availability, self.zone, now, start, who=draft["who"], mode=draft["mode"], taken=taken)
         if slot is None:
-            return [await self._slots_reply(draft, intro="book_slot_taken")]
+            return [await self.slots_reply(draft, intro="book_slot_taken")]
         hold_until = now + timedelta(minutes=self.availability.hold_minutes)
         therapist = await self.bookings.hold(int(draft["id"]), slot.therapists, slot.start, slot.end, hold_until, now)
         if therapist is None:
             log.info("booking slot taken while deciding booking=%s", draft["id"])
-            return [await self._slots_reply(draft, intro="book_slot_taken")]
-        return await self._after_change(int(draft["id"]))
+            return [await self.slots_reply(draft, intro="book_slot_taken")]
+        return await self.after_change(int(draft["id"]))
 
     async def _confirm(self, session: Session, draft: dict[str, Any]) -> list[Reply]:
         if next_step(draft) != "summary":
-            return await self._after_change(int(draft["id"]))
+            return await self.after_change(int(draft["id"]))
         card = self.staff_card({**draft, "status": "requested"})
         payload = {"kind": "booking_card", "reply": reply_to_dict(card)}
         if not await self.bookings.submit(int(draft["id"]), self.clock(), card=payload):
             fresh = await self.bookings.get(int(draft["id"]))
             assert fresh is not None
             await self.bookings.update_draft(int(draft["id"]), self.clock(), step="slot")
-            return [await self._slots_reply(fresh, intro="book_slot_taken")]
+            return [await self.slots_reply(fresh, intro="book_slot_taken")]
         how = self.texts.get("book_how_phone" if draft["contact"] == "phone" else "book_how_here")
         log.info("booking requested booking=%s", draft["id"])
         return [self.texts.reply("book_received", self.texts.menu(), how=how)]
 
     # --- replies --------------------------------------------------------------------------------
 
-    def _expired(self) -> list[Reply]:
+    def expired(self) -> list[Reply]:
         return [self.texts.reply("button_expired", self.texts.menu())]
+
+    def draft_gone(self) -> Reply:
+        return self.texts.reply("book_draft_gone", ((self.texts.button("book_start_label", "book"),),))
 
     def _who_reply(self, draft_id: int) -> Reply:
         rows = tuple(
@@ -320,7 +326,7 @@ class BookingDesk:
         )
         return self.texts.reply("book_contact_question", rows)
 
-    def _phone_reply(self, draft_id: int, key: str) -> Reply:
+    def phone_reply(self, draft_id: int, key: str) -> Reply:
         here = Button(self.texts.get("book_contact_here_label"), payloads.build("bk", draft_id, "contact", "here"))
         return self.texts.reply(key, ((here,),), request_contact=True)
 
@@ -331,16 +337,16 @@ class BookingDesk:
         )
         return self.texts.reply("book_change_question", rows)
 
-    async def _taken(self, now: datetime, exclude_id: int | None = None) -> set[tuple[str, str]]:
+    async def taken(self, now: datetime, exclude_id: int | None = None) -> set[tuple[str, str]]:
         horizon = now + timedelta(days=self.availability.days_ahead + 2)
         return await self.bookings.taken(now - timedelta(days=1), horizon, now, exclude_id=exclude_id)
 
     async def free_page(self, who: str, mode: str, exclude_id: int | None, from_day: date | None = None) -> SlotPage:
         now = self.clock()
-        taken = await self._taken(now, exclude_id=exclude_id)
+        taken = await self.taken(now, exclude_id=exclude_id)
         return slot_page(self.availability, self.zone, now, who=who, mode=mode, taken=taken, from_day=from_day)
 
-    async def _slots_reply(self, draft: dict[str, Any], *, from_day: date | None = None, intro: str = "book_slots_intro") -> Reply:
+    async def slots_reply(self, draft: dict[str, Any], *, from_day: date | None = None, intro: str = "book_slots_intro") -> Reply:
         draft_id = int(draft["id"])
         page = await self.free_page(draft["who"], draft["mode"], draft_id, from_day)
         if not page.days:
@@ -359,7 +365,8 @@ class BookingDesk:
         """Two times per row, each labelled with its day, so the keyboard reads like a small calendar."""
         rows: list[tuple[Button, ...]] = []
         for day, slots in page.days:
-            labels = [Button(f"{format_day(day)} · {format_time(s.start, self.zone)}", payload_of(s)) for s in slots]
+            words = self.calendar_words()
+            labels = [Button(f"{format_day(day, words)} · {format_time(s.start, self.zone)}", payload_of(s)) for s in slots]
             rows.extend(tuple(labels[i : i + 2]) for i in range(0, len(labels), 2))
         return rows
 
@@ -377,13 +384,17 @@ class BookingDesk:
             lines.append(self.texts.get("book_line_contact", value=contact))
         if booking["note"]:
             lines.append(self.texts.get("book_line_note", value=booking["note"]))
-        return lines
+        return lines + self.changes.pending_lines(booking)
+
+    def calendar_words(self) -> CalendarWords:
+        """Weekday and month names in the current language."""
+        return CalendarWords.of(self.texts.get("calendar_days"), self.texts.get("calendar_months"))
 
     def when_values(self, booking: dict[str, Any]) -> dict[str, str]:
         start = from_utc_text(booking["slot_start"])
         therapist = self.availability.therapist(booking["therapist"])
         return {
-            "when": format_when(start, self.zone),
+            "when": format_when(start, self.zone, self.calendar_words()),
             "time": format_time(start, self.zone),
             "zone": self.zone_name,
             "therapist": therapist.name if therapist else str(booking["therapist"]),
@@ -428,32 +439,24 @@ class BookingDesk:
         if action == "keep":
             return [self.texts.reply("book_cancel_kept")]
         if action == "cancelyes":
-            row = await self.bookings.set_status(booking_id, "cancelled", expected=OPEN_STATUSES, now=now, release=True)
-            if row is None:
-                return self._expired()
-            await self.bookings.drop_reminders(booking_id)
-            await self._tell_staff(row, "staff_booking_person_cancelled")
-            return [self.texts.reply("book_cancel_done", self.texts.menu())]
-        if action in {"change", "another"}:
-            expected = ("proposed",) if action == "another" else ("requested", "claimed", "confirmed")
             row = await self.bookings.set_status(
-                booking_id, "claimed" if action == "another" else booking["status"], expected=expected, now=now
+                booking_id, "cancelled", expected=OPEN_STATUSES, now=now, release=True, settle_change=True
             )
             if row is None:
-                return self._expired()
-            key = "staff_booking_person_declined" if action == "another" else "staff_booking_person_change"
-            await self._tell_staff(row, key)
-            return [self.texts.reply("book_change_asked")]
+                return self.expired()
+            await self.bookings.drop_reminders(booking_id)
+            await self.tell_staff(row, "staff_booking_person_cancelled")
+            return [self.texts.reply("book_cancel_done", self.texts.menu())]
         if action == "accept":
-            row = await self.bookings.set_status(booking_id, "confirmed", expected=("proposed",), now=now)
+            row = await self.bookings.set_status(booking_id, "confirmed", expected=("proposed",), now=now, settle_change=True)
             if row is None:
-                return self._expired()
+                return self.expired()
             await self.queue_reminders(row)
-            await self._tell_staff(row, "staff_booking_person_accepted")
+            await self.tell_staff(row, "staff_booking_person_accepted")
             return [self.texts.reply("book_proposal_accepted", **self.when_values(row))]
-        return self._expired()
+        return self.expired()
 
-    async def _tell_staff(self, booking: dict[str, Any], key: str) -> None:
+    async def tell_staff(self, booking: dict[str, Any], key: str) -> None:
         """A one-line notice about a booking, with its refreshed card, for the staff group."""
         card = self.staff_card(booking)
         notice = self.texts.get(key, id=str(booking["id"]))
@@ -465,7 +468,8 @@ class BookingDesk:
     def staff_card(self, booking: dict[str, Any]) -> Reply:
         """The staff group's card of a request: details, status, and the actions that make sense now."""
         booking_id = int(booking["id"])
-        details = self.summary_lines(booking)
+        with speaking("en"):  # staff read the centre's language, whatever the person writes in
+            details = self.summary_lines(booking)
         name = booking["first_name"] or "?"
         handle = f" (@{booking['username']})" if booking["username"] else ""
         details.insert(0, f"{name}{handle}")
@@ -491,10 +495,10 @@ class BookingDesk:
         user_id = booking["user_id"]
         if user_id is None:
             return
-        values = self.when_values(booking) if booking["slot_start"] else {}
-        await self.engine.enqueue(
-            self.texts.reply(key, buttons, **values), chat_id=int(user_id), kind="booking_update", user_id=int(user_id)
-        )
+        with speaking(await self.engine.language_of(int(user_id))):
+            values = self.when_values(booking) if booking["slot_start"] else {}
+            reply = self.texts.reply(key, buttons, **values)
+        await self.engine.enqueue(reply, chat_id=int(user_id), kind="booking_update", user_id=int(user_id))
 
     async def queue_reminders(self, booking: dict[str, Any]) -> int:
         """The day-before (same local time) and hour-before reminders, as due outbox rows."""
@@ -502,11 +506,12 @@ class BookingDesk:
             return 0
         now = self.clock()
         start = from_utc_text(booking["slot_start"])
-        values = self.when_values(booking)
-        planned = [
-            (self.texts.reply("book_reminder_day", **values), day_before(start, self.zone)),
-            (self.texts.reply("book_reminder_hour", **values), start - timedelta(hours=1)),
-        ]
+        with speaking(await self.engine.language_of(int(booking["user_id"]))):
+            values = self.when_values(booking)
+            planned = [
+                (self.texts.reply("book_reminder_day", **values), day_before(start, self.zone)),
+                (self.texts.reply("book_reminder_hour", **values), start - timedelta(hours=1)),
+            ]
         items = [({"reply": reply_to_dict(reply)}, due) for reply, due in planned if due > now]
         return await self.bookings.add_reminders(int(booking["id"]), int(booking["user_id"]), items, now)
 
@@ -519,13 +524,15 @@ class BookingDesk:
                 await self.tell_person(row, "book_update_claimed")
         elif action == "confirm":
             row = await self.bookings.set_status(
-                booking_id, "confirmed", expected=("requested", "claimed"), now=now, claimed_by=staff_id
+                booking_id, "confirmed", expected=("requested", "claimed"), now=now, claimed_by=staff_id, settle_change=True
             )
             if row is not None:
                 await self.queue_reminders(row)
                 await self.tell_person(row, "book_update_confirmed")
         else:
-            row = await self.bookings.set_status(booking_id, "closed", expected=OPEN_STATUSES, now=now, release=True)
+            row = await self.bookings.set_status(
+                booking_id, "closed", expected=OPEN_STATUSES, now=now, release=True, settle_change=True
+            )
             if row is not None:
                 await self.bookings.drop_reminders(booking_id)
                 await self.tell_person(row, "book_update_closed", self.texts.menu())
@@ -547,7 +554,7 @@ class BookingDesk:
         if booking is None or booking["status"] not in OPEN_STATUSES:
             return None, True
         now = self.clock()
-        taken = await self._taken(now, exclude_id=booking_id)
+        taken = await self.taken(now, exclude_id=booking_id)
         slot = find_slot(self.availability, self.zone, now, start, who=booking["who"], mode=booking["mode"], taken=taken)
         therapist = None
         if slot is not None:
@@ -555,6 +562,7 @@ class BookingDesk:
         if therapist is None:
             return booking, False
         await self.bookings.drop_reminders(booking_id)
+        await self.bookings.settle_change(booking_id)  # the centre answered the change asked for
         row = await self.bookings.get(booking_id)
         assert row is not None
         rows = (

@@ -41,10 +41,10 @@ REQUIRED_FLOW_TEXTS: Final[frozenset[str]] = frozenset(
     {
         "flow_stop_label", "flow_back_label", "flow_done_label", "flow_skip_label", "flow_next_label",
         "flow_close_label", "flow_other_back_label", "flow_continue_label", "flow_restart_label",
-        "flow_stopped", "flow_finished", "flow_nothing_to_stop", "flow_continue_offer",
+        "flow_stopped", "flow_finished", "flow_nothing_to_stop", "flow_continue_offer", "flow_step_again",
         "flow_continue_or_restart", "flow_pick_one", "flow_resumed", "flow_resume_declined",
-        "flow_broken", "flow_word_and", "resume_question", "resume_yes_label", "resume_no_label",
-        "journal_intro", "journal_empty", "journal_reflect_label", "journal_back_label",
+        "flow_broken", "flow_word_and", "flow_own_words", "resume_question", "resume_yes_label", "resume_no_label",
+        "journal_intro", "journal_empty", "journal_reflect_label", "journal_write_label", "journal_back_label",
         "journal_delete_label", "journal_delete_confirm", "journal_delete_yes_label", "journal_delete_no_label",
         "journal_deleted", "journal_saved", "journal_open_label", "journal_already_saved",
         "journal_nothing_to_save", "journal_unreadable", "journal_older_note", "journal_no_intensity",
@@ -64,6 +64,8 @@ def validate_flows(catalog: Catalog) -> list[str]:
         problems.extend(schema_problems)
         if spec is not None:
             problems.extend(flow_problems(spec, doc, set(catalog.answers), known_flows))
+            if spec.intent is not None and spec.intent not in catalog.examples:
+                problems.append(f"{doc.where(('flow', 'intent'))}: flow '{spec.id}' is started by intent '{spec.intent}', which intents/ does not have")
     return problems
 
 

@@ -155,6 +155,10 @@ class FlowSpec(_Strict):
 
     counts: name -> option id; the placeholders `{<name>_count}` and `{<name>_list}` count
     (and list, by each step's `say`) the choice steps answered with that option.
+    intent: an intent (in intents/) that starts this flow at once, in place of an answer
+      ("I want to write in my journal" -> journal_entry); read from the English flow.
+    busy: what is said instead when that intent comes while another flow is running (that flow
+      carries on, shown again); the translations word it in their language.
     """
 
     id: str = Field(pattern=IDENT)
@@ -163,6 +167,8 @@ class FlowSpec(_Strict):
     steps: dict[str, Step] = Field(min_length=1)
     counts: dict[str, str] = Field(default_factory=dict)
     journal: JournalSpec | None = None
+    intent: str | None = Field(default=None, pattern=IDENT)
+    busy: str | None = Field(default=None, min_length=1, max_length=MAX_FLOW_MESSAGE_CHARS)
 
 
 def slot_of(step_id: str, step: Step) -> str | None:

@@ -46,8 +46,13 @@ def as_messages(key: str, messages: list[str], buttons: Rows) -> list[Reply]:
     return replies
 
 
+def quoted(texts: Texts) -> Callable[[str], str]:
+    """How the person's own words are marked as theirs in this language (“…”)."""
+    return lambda words: texts.get("flow_own_words", words=words)
+
+
 def fill_all(texts: Texts, flow: FlowSpec, slots: Mapping[str, Any], messages: list[str]) -> list[str]:
-    values = template_values(flow, slots, texts.get("flow_word_and"))
+    values = template_values(flow, slots, texts.get("flow_word_and"), quoted(texts))
     return [texts.fill(message, **values) for message in messages]
 
 

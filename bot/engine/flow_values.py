@@ -6,12 +6,17 @@ Answers live in `FlowState.slots` as JSON:
   scale  -> an int 1..5
   text   -> a string ("" when skipped)
 Anything else (an older version's shape, a hand-edited database) reads as unanswered.
+
+The person's own words (given at "something else") are never spliced into a template's
+grammar: `quote` marks them as theirs (“…”, from the text `flow_own_words`), and templates put
+them where any words read well, after a colon. A text step's answer is their writing and reads
+as written.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from bot.engine.flow_model import (
@@ -29,6 +34,12 @@ OTHER_ID: Final = "other"
 _NUMBER = re.compile(r"^(\d+)$")
 _RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
 _AT_LEAST = re.compile(r"^(\d+)\s*\+$")
+Quote = Callable[[str], str]
+
+
+def as_typed(words: str) -> str:
+    """The person's words unmarked (a journal's list of feelings, the stored slots)."""
+    return words
 
 
 def option_phrase(option: Option) -> str:
@@ -69,17 +80,17 @@ def scale_value(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def answer_phrases(step: Step, value: Any) -> list[str]:
-    """The answer of one step as phrases (several for a multiple choice)."""
+def answer_phrases(step: Step, value: Any, quote: Quote = as_typed) -> list[str]:
+    """The answer of one step as phrases (several for a multiple choice); own words through `quote`."""
     if isinstance(step, ChoiceStep):
         picked = chosen_id(value)
         if picked == OTHER_ID and step.other is not None:
-            return [own_words(value)] if own_words(value) else []
+            return [quote(own_words(value))] if own_words(value) else []
         return [option_phrase(option) for option in step.options if option.id == picked]
     if isinstance(step, MultiStep):
         ids = set(chosen_ids(value))
         phrases = [option_phrase(option) for option in step.options if option.id in ids]
-        return phrases + ([own_words(value)] if own_words(value) else [])
+        return phrases + ([quote(own_words(value))] if own_words(value) else [])
     if isinstance(step, ScaleStep):
         number = scale_value(value)
         return [str(number)] if number is not None else []
@@ -97,13 +108,15 @@ def count_matches(flow: FlowSpec, slots: Mapping[str, Any], option_id: str) -> l
     return found
 
 
-def template_values(flow: FlowSpec, slots: Mapping[str, Any], and_word: str) -> dict[str, str]:
+def template_values(
+    flow: FlowSpec, slots: Mapping[str, Any], and_word: str, quote: Quote = as_typed
+) -> dict[str, str]:
     """Every placeholder a flow's texts may use: each slot, and `<count>_count` / `<count>_list`."""
     values: dict[str, str] = {}
     for step_id, step in flow.steps.items():
         slot = slot_of(step_id, step)
         if slot is not None:
-            values[slot] = join_words(answer_phrases(step, slots.get(slot)), and_word)
+            values[slot] = join_words(answer_phrases(step, slots.get(slot), quote), and_word)
     for name, option_id in flow.counts.items():
         matches = count_matches(flow, slots, option_id)
         values[f"{name}_count"] = str(len(matches))

@@ -19,15 +19,18 @@ from typing import Any, Final
 from bot.catalog.loader import Catalog
 from bot.engine import payloads
 from bot.engine.flow_check import validate_flows
+from bot.engine.flow_languages import localised_flows
 from bot.engine.flow_input import (
     BACK_WORDS,
     DONE_WORDS,
     NEXT_WORDS,
     SKIP_WORDS,
     STOP_WORDS,
+    fits_own_words,
     option_index,
     option_indexes,
     scale_answer,
+    split_parts,
     typed,
 )
 from bot.engine.flow_model import (
@@ -45,7 +48,7 @@ from bot.engine.flow_model import (
     parse_flow,
     slot_of,
 )
-from bot.engine.flow_render import fl_payload, render_other_prompt, render_step, step_buttons
+from bot.engine.flow_render import fl_payload, quoted, render_other_prompt, render_step, step_buttons
 from bot.engine.flow_values import (
     OTHER_ID,
     answer_phrases,
@@ -72,6 +75,13 @@ AWAIT_KEY: Final = "_await"
 OFFERED_KEY: Final = "_offered"
 SAVED_KEY: Final = "_saved"
 ALIASES: Final = {"signs": "signs", "reflect": "reflection"}
+# What matching confidently reads as talk about the conversation itself, never an answer in own words.
+ASIDE_INTENTS: Final = frozenset(
+    {
+        "greeting", "thanks", "goodbye", "help", "bot_challenge", "talk_to_human", "book_therapist", "privacy",
+        "about_the_centre", "journal_write",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,8 @@ class FlowRunner:
     def __init__(self, catalog: Catalog, texts: Texts) -> None:
         self.catalog = catalog
         self.texts = texts
-        self.flows = load_flows(catalog)
+        # In the person's language when a translation exists (content/i18n/<language>/flows/).
+        self.flows = localised_flows(catalog, load_flows(catalog))
         # Replaced by `install_journal` with the keyed sealer: free-text answers are then
         # encrypted in the stored session as well.
         self.sealer = Sealer(None)
@@ -126,8 +137,12 @@ class FlowRunner:
         self._touch(session, replies)
         return replies
 
-    def on_input(self, session: Session, incoming: Incoming) -> list[Reply] | None:
-        """Typed text in a flow: taken when it fits the step, else None (the engine answers it)."""
+    def on_input(self, session: Session, incoming: Incoming, *, intent: str | None = None) -> list[Reply] | None:
+        """Typed text in a flow: taken when it fits the step, else None (the engine answers it).
+
+        `intent`: what matching confidently read the text as; a greeting or "talk to a person"
+        is never taken as an answer in the person's own words.
+        """
         state = session.flow
         text = (incoming.text or "").strip()
         if state is None or incoming.kind != "text" or not text:
@@ -143,15 +158,49 @@ class FlowRunner:
             if isinstance(step, EndStep):
                 session.flow = None  # a finished flow's answers are not kept around for days
             return None  # after a long break, ask before treating a message as an answer
-        replies = self._typed(session, flow, state, step, text, said)
+        replies = self._typed(session, flow, state, step, text, said, aside=intent in ASIDE_INTENTS)
         self._touch(session, replies)
         return replies
 
     def expects_contact(self, state: FlowState) -> bool:
         return False
 
+    def started_by(self, intent: str) -> str | None:
+        """The flow an intent starts at once (its English file's `intent:`), if any."""
+        return next((flow_id for flow_id, flow in self.flows.english.items() if flow.intent == intent), None)
+
+    def on_request(self, session: Session, intent: str) -> list[Reply] | None:
+        """An intent that starts a flow: begun when no other flow is under way, else its `busy` words.
+
+        None when no flow is started by `intent`. A running flow is never dropped for it: it carries
+        on (the engine shows its step again), and a finished one simply makes way.
+        """
+        flow_id = self.started_by(intent)
+        if flow_id is None:
+            return None
+        state = session.flow
+        if state is None or state.flow_id == flow_id or self._finished(state):
+            return self._start(session, flow_id, restart=False) or []
+        busy = self.flows[flow_id].busy
+        return [Reply(key=f"flow.{flow_id}.busy", text=self.texts.fill(busy))] if busy else []
+
+    def step_again(self, session: Session) -> list[Reply]:
+        """After a question answered mid-flow: the step's question again, with its buttons.
+
+        After a long break the step is not pushed at the person: "continue?" is offered instead.
+        """
+        state = session.flow
+        found = self._where(state) if state is not None else None
+        if state is None or found is None or isinstance(found[1], EndStep):
+            return []
+        if is_stale(state) or state.slots.get(AWAIT_KEY) == state.step:
+            return self.continue_offer(session)
+        last = self._render(found[0], state, state.step)[-1]
+        lead = self.texts.get("flow_step_again")
+        return [Reply(key=last.key, text=f"{lead}\n\n{last.text}", buttons=last.buttons, language=last.language)]
+
     def continue_offer(self, session: Session) -> list[Reply]:
-        """After a question answered mid-flow: shall we go back to the step?"""
+        """After a question answered mid-flow, days later: shall we go back to the step?"""
         state = session.flow
         found = self._where(state) if state is not None else None
         if state is None or found is None or isinstance(found[1], EndStep):
@@ -194,7 +243,7 @@ class FlowRunner:
         if flow.journal is None:
             return None
         slots = self._opened(state.slots)
-        values = template_values(flow, slots, self.texts.get("flow_word_and"))
+        values = template_values(flow, slots, self.texts.get("flow_word_and"), quoted(self.texts))
         feelings: tuple[str, ...] = ()
         intensity: int | None = None
         for step_id, step in flow.steps.items():
@@ -387,20 +436,14 @@ class FlowRunner:
     # --- typed answers --------------------------------------------------------------------
 
     def _typed(
-        self, session: Session, flow: FlowSpec, state: FlowState, step: Step, text: str, said: str
+        self, session: Session, flow: FlowSpec, state: FlowState, step: Step, text: str, said: str, *, aside: bool = False
     ) -> list[Reply] | None:
         step_id = state.step
         slot = slot_of(step_id, step)
         if said in BACK_WORDS and getattr(step, "back", False):
             return self._back(flow, state, step_id)
         if state.slots.get(AWAIT_KEY) == step_id and isinstance(step, (ChoiceStep, MultiStep)) and slot is not None:
-            words = self.sealer.seal_text(" ".join(text.split())[:MAX_OTHER_CHARS])
-            if isinstance(step, ChoiceStep):
-                state.slots[slot] = {"id": OTHER_ID, "text": words}
-                return self._advance(flow, state, step.next)
-            state.slots[slot] = {"ids": chosen_ids(state.slots.get(slot)), "text": words}
-            state.slots.pop(AWAIT_KEY, None)
-            return self._render(flow, state, step_id)
+            return self._take_own_words(flow, state, step_id, step, slot, text)
         if isinstance(step, TextStep) and slot is not None:
             if said in SKIP_WORDS and step.skip:
                 return self._act(flow, state, step_id, step, "s")
@@ -408,9 +451,14 @@ class FlowRunner:
             return self._advance(flow, state, step.next)
         if isinstance(step, ChoiceStep):
             index = option_index(step.options, said)
-            return self._act(flow, state, step_id, step, str(index)) if index is not None else None
+            if index is not None:
+                return self._act(flow, state, step_id, step, str(index))
+            # "Pick the closest, or say it in your own words": their words are the answer, unless they ask something.
+            if step.other is not None and slot is not None and not aside and fits_own_words(text, said, MAX_OTHER_CHARS):
+                return self._take_own_words(flow, state, step_id, step, slot, text)
+            return None
         if isinstance(step, MultiStep):
-            return self._typed_multi(flow, state, step_id, step, text, said)
+            return self._typed_multi(flow, state, step_id, step, text, said, aside=aside)
         if isinstance(step, ScaleStep):
             number = scale_answer(said)
             return self._act(flow, state, step_id, step, str(number)) if number is not None else None
@@ -419,18 +467,37 @@ class FlowRunner:
         return None
 
     def _typed_multi(
-        self, flow: FlowSpec, state: FlowState, step_id: str, step: MultiStep, text: str, said: str
+        self, flow: FlowSpec, state: FlowState, step_id: str, step: MultiStep, text: str, said: str, *, aside: bool = False
     ) -> list[Reply] | None:
-        """"hurt, confused and anxious" ticks those options and shows the step again for Done."""
+        """"hurt, confused and anxious" ticks those options and shows the step again for Done;
+        with an `other:` option, "hurt and betrayed" ticks Hurt and keeps "betrayed" as their own word."""
         if said in DONE_WORDS:
             return self._act(flow, state, step_id, step, "d")
-        picks = option_indexes(step.options, text)
-        if picks is None:
-            return None
         slot = slot_of(step_id, step) or step_id
+        picks = option_indexes(step.options, text)
+        words = own_words(state.slots.get(slot))
+        if picks is None:
+            if step.other is None or aside or not fits_own_words(text, said, MAX_OTHER_CHARS):
+                return None
+            parts = split_parts(text)
+            picks = [index for index in (option_index(step.options, typed(part)) for part in parts) if index is not None]
+            rest = [part for part in parts if option_index(step.options, typed(part)) is None]
+            words = self.sealer.seal_text(", ".join(rest)[:MAX_OTHER_CHARS])
         ids = chosen_ids(state.slots.get(slot))
         ids += [step.options[index].id for index in picks if step.options[index].id not in ids]
-        state.slots[slot] = {"ids": list(dict.fromkeys(ids)), "text": own_words(state.slots.get(slot))}
+        state.slots[slot] = {"ids": list(dict.fromkeys(ids)), "text": words}
+        return self._render(flow, state, step_id)
+
+    def _take_own_words(
+        self, flow: FlowSpec, state: FlowState, step_id: str, step: ChoiceStep | MultiStep, slot: str, text: str
+    ) -> list[Reply]:
+        """Their own words as the answer: a choice goes on to the next step, a multiple choice shows Done again."""
+        words = self.sealer.seal_text(" ".join(text.split())[:MAX_OTHER_CHARS])
+        if isinstance(step, ChoiceStep):
+            state.slots[slot] = {"id": OTHER_ID, "text": words}
+            return self._advance(flow, state, step.next)
+        state.slots[slot] = {"ids": chosen_ids(state.slots.get(slot)), "text": words}
+        state.slots.pop(AWAIT_KEY, None)
         return self._render(flow, state, step_id)
 
     def _render(self, flow: FlowSpec, state: FlowState, step_id: str, *, edit: bool = False) -> list[Reply]:

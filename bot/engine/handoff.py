@@ -13,7 +13,6 @@ Delivery protocol with the channel (forum topics, message ids) lives at the end:
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -22,12 +21,13 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from bot.engine import payloads
-from bot.engine.availability import centre_zone, format_time, next_staff_opening, staff_open_now
-from bot.engine.core import Engine
+from bot.engine.availability import CalendarWords, centre_zone, format_time, next_staff_opening, staff_open_now
+from bot.engine.core import HANDOFF_END_COMMANDS, Engine
 from bot.engine.payloads import Payload
+from bot.engine.redaction import redact_question
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
-from bot.nlu.normalize import clean
+from bot.engine.texts import speaking
 from bot.storage.handoff_store import HandoffStore
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,8 @@ HANDOFF_STAFF_KINDS: Final = frozenset({"handoff_open", "handoff_relay", "handof
 RELAY_LIMIT: Final = 3500
 TOPIC_TITLE_LIMIT: Final = 120
 UNANSWERED_MAX_DAYS: Final = 90
-_URL = re.compile(r"(https?://\S+|www\.\S+|\S+@\S+\.\S+|@\w+)", re.IGNORECASE)
-_DIGITS = re.compile(r"\d+")
-_NUMBERS = re.compile(r"(#\s*)+")
+# "Your messages reach the team" is said for the first message, then again only after this long a pause.
+ACK_AFTER_PAUSE: Final = timedelta(minutes=10)
 FloodLevel = Literal["ok", "soft", "hard"]
 
 
@@ -88,12 +87,25 @@ class FloodGate:
         return level, tell
 
 
-def redact_question(text: str, max_words: int = 14) -> str | None:
-    """A fallback question reduced to comparable words: no links, handles, e-mails or numbers."""
-    words = _NUMBERS.sub("# ", _DIGITS.sub("#", clean(_URL.sub(" ", text)))).split()
-    if len(words) < 2:
+def ack_key(count: int, last_at: str | None, now: datetime) -> str | None:
+    """The acknowledgement after a relayed message: the first one, again after a pause, otherwise none."""
+    if count <= 1:
+        return "handoff_first_ack"
+    try:
+        last = datetime.fromisoformat(last_at) if last_at else None
+    except ValueError:
+        last = None
+    if last is None or last.tzinfo is None or now - last >= ACK_AFTER_PAUSE:
+        return "handoff_ack_again"
+    return None
+
+
+def command_of(text: str) -> str | None:
+    """"/end@AlumauraBot please" -> "end"; None for anything that is not a command."""
+    words = text.strip().split()
+    if not words or not words[0].startswith("/"):
         return None
-    return " ".join(words[:max_words])[:120]
+    return words[0][1:].split("@")[0].lower()
 
 
 class HandoffDesk:
@@ -152,7 +164,8 @@ class HandoffDesk:
             return self.texts.get("handoff_when_today", time=clock)
         if local.date() == today + timedelta(days=1):
             return self.texts.get("handoff_when_tomorrow", time=clock)
-        return self.texts.get("handoff_when_later", day=f"{local:%A}", time=clock)
+        days = CalendarWords.of(self.texts.get("calendar_days"), self.texts.get("calendar_months")).days
+        return self.texts.get("handoff_when_later", day=days[local.weekday()], time=clock)
 
     def _end_row(self) -> tuple[tuple[Button, ...], ...]:
         return ((Button(self.texts.get("handoff_end_label"), "human:end"),),)
@@ -188,7 +201,9 @@ class HandoffDesk:
             return [self.texts.reply("handoff_paused")] if tell else []
         await self._relay_to_staff(session.user_id, current["display_name"], incoming.text.strip())
         count = await self.handoffs.count_message(int(current["id"]), from_staff=False)
-        replies = [self.texts.reply("handoff_first_ack")] if count == 1 else []
+        now = self.clock()
+        replies = [self.texts.reply(key)] if (key := ack_key(count, session.handoff_last_at, now)) else []
+        session.handoff_last_at = now.isoformat(timespec="seconds")
         if level == "soft" and tell:
             replies.append(self.texts.reply("handoff_slow_down"))
         return replies
@@ -221,7 +236,7 @@ class HandoffDesk:
         return "#" + self.engine.user_hash(user_id)[:6]
 
     async def record_unanswered(self, session: Session, text: str) -> None:
-        """Keep a question the bot could not answer, only with consent, normalised, for /unanswered."""
+        """Keep a question the bot could not answer, only with consent, redacted and normalised, for /unanswered."""
         if session.consent is not True:
             return
         question = redact_question(text)
@@ -232,11 +247,17 @@ class HandoffDesk:
         await self.handoffs.add_unanswered(self.engine.user_hash(session.user_id), question, now, now - keep)
 
     async def gate(self, session: Session, incoming: Incoming) -> list[Reply] | None:
-        """A flooding person is slowed down politely (for the engine's pre-route hook); None lets the turn through."""
+        """A flooding person is slowed down politely (for the engine's pre-route hook); None lets the turn through.
+
+        Before /cancel or /end it also looks up whether a chat with the team is open (staff may have
+        opened or closed it since the person's last turn), so the command ends that chat.
+        """
         level, tell = self.turn_flood.check(session.user_id)
-        if level != "hard":
-            return None
-        return [self.texts.reply("handoff_flood_note")] if tell else []
+        if level == "hard":
+            return [self.texts.reply("handoff_flood_note")] if tell else []
+        if incoming.kind == "text" and command_of(incoming.text) in HANDOFF_END_COMMANDS:
+            session.handoff_open = await self.handoffs.open_of(session.user_id) is not None
+        return None
 
     async def forget(self, user_id: int) -> dict[str, int]:
         """Erase handoff records; an open conversation is closed and staff are told in its topic."""
@@ -264,7 +285,8 @@ class HandoffDesk:
         current = await self.handoffs.open_of(user_id)
         if current is None:
             return False
-        reply = self.texts.reply("handoff_from_staff", message=text[:RELAY_LIMIT])
+        with speaking(await self.engine.language_of(user_id)):
+            reply = self.texts.reply("handoff_from_staff", message=text[:RELAY_LIMIT])
         await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_staff", user_id=user_id)
         await self.handoffs.count_message(int(current["id"]), from_staff=True)
         return True
@@ -277,7 +299,8 @@ class HandoffDesk:
         if not created:
             return False
         await self._staff_note(user_id, "staff_handoff_opened_by_staff", kind="handoff_open", name=name, close_button=True)
-        reply = self.texts.reply("handoff_opened_by_staff", self._end_row())
+        with speaking(await self.engine.language_of(user_id)):
+            reply = self.texts.reply("handoff_opened_by_staff", self._end_row())
         await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_staff", user_id=user_id)
         log.info("handoff opened user=%s by=staff", self.engine.user_hash(user_id))
         return True
@@ -287,7 +310,8 @@ class HandoffDesk:
         closed = await self.handoffs.close(user_id, "staff", self.clock())
         if closed is None:
             return None
-        reply = self.texts.reply("handoff_closed_by_staff", self.texts.menu())
+        with speaking(await self.engine.language_of(user_id)):
+            reply = self.texts.reply("handoff_closed_by_staff", self.texts.menu())
         await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_closed", user_id=user_id)
         log.info("handoff closed user=%s by=staff", self.engine.user_hash(user_id))
         return str(closed["display_name"] or "?")

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.engine import payloads
+from bot.engine.availability import ENGLISH_CALENDAR, CalendarWords
+from bot.engine.key_check import enforce_key
 from bot.engine.payloads import Payload
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.sealing import Sealer
 from bot.engine.session import Session
 from bot.storage.journal_store import JournalRow, JournalStore
-from bot.storage.store import now_utc
+from bot.storage.store import Store, now_utc
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -33,6 +35,8 @@ TREND_LIMIT: Final = 12
 TREND_MIN_ENTRIES: Final = 3
 SPARK: Final = {1: "▁", 2: "▃", 3: "▄", 4: "▆", 5: "█"}
 Trend = Literal["eased", "grew", "steady"]
+# A free entry in the person's own words (content/flows/journal_entry.yaml).
+WRITE_PAYLOAD: Final = "flow:journal_entry"
 
 
 # --- pure view helpers ---------------------------------------------------------------------
@@ -45,8 +49,10 @@ def centre_zone(name: str) -> ZoneInfo | timezone:
         return timezone.utc
 
 
-def short_date(created_at: str, zone: ZoneInfo | timezone, *, year: bool = True) -> str:
-    """"12 Mar 2025" in the centre's time zone (locale-independent)."""
+def short_date(
+    created_at: str, zone: ZoneInfo | timezone, *, year: bool = True, words: CalendarWords = ENGLISH_CALENDAR
+) -> str:
+    """"12 Mar 2025" in the centre's time zone, month names from content (locale-independent)."""
     try:
         moment = datetime.fromisoformat(created_at)
     except ValueError:
@@ -54,7 +60,7 @@ def short_date(created_at: str, zone: ZoneInfo | timezone, *, year: bool = True)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     local = moment.astimezone(zone)
-    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[local.month - 1]
+    month = words.months[local.month - 1]
     return f"{local.day} {month} {local.year}" if year else f"{local.day} {month}"
 
 
@@ -87,6 +93,11 @@ def feelings_text(data: dict[str, Any] | None, and_word: str) -> str:
     return f"{', '.join(feelings[:-1])} {and_word} {feelings[-1]}"
 
 
+def entry_title(data: dict[str, Any] | None) -> str:
+    """What a free entry (no feelings picked) is listed as: its flow's title."""
+    return str((data or {}).get("title") or "").strip()
+
+
 def parse_entry_id(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 12 else None
 
@@ -109,8 +120,9 @@ class Journal:
         if payload.args:
             return self._expired()
         rows = await self.rows.latest(incoming.user_id, TREND_LIMIT)
+        write = (self.texts.button("journal_write_label", WRITE_PAYLOAD),)
         if not rows:
-            buttons = ((self.texts.button("journal_reflect_label", "flow:reflection"),),)
+            buttons = (write, (self.texts.button("journal_reflect_label", "flow:reflection"),))
             return [self.texts.reply("journal_empty", buttons)]
         total = await self.rows.count(incoming.user_id)
         shown = rows[:LIST_LIMIT]
@@ -119,13 +131,13 @@ class Journal:
         lines = []
         for number, row in enumerate(shown, start=1):
             data = self.sealer.unseal(row.body)
-            feelings = feelings_text(data, and_word) or none_mark
-            lines.append(f"{number}. {short_date(row.created_at, self.zone)} · {feelings} · {intensity_dots(row.intensity, none_mark)}")
+            feelings = feelings_text(data, and_word) or entry_title(data) or none_mark
+            lines.append(f"{number}. {short_date(row.created_at, self.zone, words=self.calendar())} · {feelings} · {intensity_dots(row.intensity, none_mark)}")
         text = self.texts.get("journal_intro") + "\n\n" + "\n".join(lines)
         if total > len(shown):
             text += "\n\n" + self.texts.get("journal_older_note")
         open_buttons = [
-            Button(f"📖 {number} · {short_date(row.created_at, self.zone, year=False)}", payloads.build("jr", "open", row.id))
+            Button(f"📖 {number} · {short_date(row.created_at, self.zone, year=False, words=self.calendar())}", payloads.build("jr", "open", row.id))
             for number, row in enumerate(shown, start=1)
         ]
         rows_of_buttons = tuple(tuple(open_buttons[i:i + 2]) for i in range(0, len(open_buttons), 2))
@@ -134,9 +146,13 @@ class Journal:
         if trend is not None:
             replies.append(trend)
         last = replies[-1]
-        replies[-1] = Reply(key=last.key, text=last.text, buttons=rows_of_buttons)
+        replies[-1] = Reply(key=last.key, text=last.text, buttons=(*rows_of_buttons, write))
         return replies
 
+
+    def calendar(self) -> CalendarWords:
+        """Month names in the person's language."""
+        return CalendarWords.of(self.texts.get("calendar_days"), self.texts.get("calendar_months"))
     def _trend(self, rows: Sequence[JournalRow]) -> Reply | None:
         """How the intensity changed, oldest to latest, in words and a one-line chart."""
         dated = [(row.created_at, row.intensity) for row in reversed(rows) if row.intensity in SPARK]
@@ -144,7 +160,7 @@ class Journal:
             return None
         values = [intensity for _, intensity in dated if intensity is not None]
         key = f"journal_trend_{trend_of(values)}"
-        first, last = short_date(dated[0][0], self.zone, year=False), short_date(dated[-1][0], self.zone, year=False)
+        first, last = short_date(dated[0][0], self.zone, year=False, words=self.calendar()), short_date(dated[-1][0], self.zone, year=False, words=self.calendar())
         chart = f"{first} {sparkline(values)} {last}\n{self.texts.get('journal_chart_legend')}"
         return Reply(key=f"text.{key}", text=f"{self.texts.get(key)}\n\n{chart}")
 
@@ -195,7 +211,7 @@ class Journal:
             return self._expired()
         data = self.sealer.unseal(row.body)
         none_mark = self.texts.get("journal_no_intensity")
-        header = f"{short_date(row.created_at, self.zone)} · {str((data or {}).get('title', ''))}".rstrip(" ·")
+        header = f"{short_date(row.created_at, self.zone, words=self.calendar())} · {str((data or {}).get('title', ''))}".rstrip(" ·")
         feelings = feelings_text(data, self.texts.get("flow_word_and")) or none_mark
         body = str(data.get("text", "")) if data else self.texts.get("journal_unreadable")
         text = f"{header}\n{feelings} · {intensity_dots(row.intensity, none_mark)}\n\n{body}"
@@ -213,17 +229,25 @@ class Journal:
         return {"journal entries": await self.rows.delete_all(user_id)}
 
 
-def install_journal(engine: Engine) -> None:
+def install_journal(engine: Engine, *, allow_plaintext: bool = False) -> None:
     """Register the journal's actions and /forget hook on `engine`; raises ConfigError on a bad key.
 
     It also hands the flow runner the journal's `Sealer`, so free-text flow answers kept in
-    the session are encrypted with DATA_ENCRYPTION_KEY too.
+    the session are encrypted with DATA_ENCRYPTION_KEY too, and has the store check at
+    open that the key is the one the stored words were sealed with (`bot.engine.key_check`;
+    `allow_plaintext` is ALLOW_PLAINTEXT_JOURNAL).
 
     Calling it again on the same engine changes nothing (the /forget hook stays single).
     """
     if isinstance(getattr(engine.actions.get("jr"), "__self__", None), Journal):
         return
     journal = Journal(engine)
+    sealer = journal.sealer
+
+    async def check_key(store: Store) -> None:
+        await enforce_key(store, sealer, allow_plaintext)
+
+    engine.store.on_open.append(check_key)
     # The same key seals the free-text answers a running flow keeps in the session.
     engine.flows.sealer = journal.sealer
     engine.actions["journal"] = journal.on_journal

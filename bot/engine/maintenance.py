@@ -13,6 +13,7 @@ from bot.engine.journal import purge_old_journal_entries
 from bot.storage.booking_store import BookingStore
 from bot.storage.handoff_store import HandoffStore
 from bot.storage.inbox_store import InboxStore
+from bot.storage.outbox_store import SET_ASIDE_KEEP, OutboxStore
 from bot.storage.store import now_utc
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[s
     purged = {
         "journal entries": await purge_old_journal_entries(engine, now),
         "delivered messages": await engine.store.purge_delivered(now - DELIVERED_KEEP),
+        "set-aside messages": await OutboxStore(engine.store).purge_set_aside(now - SET_ASIDE_KEEP),
         "activity records": await engine.store.purge_turns(now - TURNS_KEEP),
         "unanswered questions": await HandoffStore(engine.store).purge_unanswered(now - min(retention, UNANSWERED_KEEP_MAX)),
         "booking drafts": await BookingStore(engine.store).purge_drafts(now - DRAFTS_KEEP),

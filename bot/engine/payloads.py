@@ -16,7 +16,10 @@ EXPIRED_PAYLOAD: Final = "expired"
 
 # Targets a content editor may use in `goto:`; `answer:<id>`, `more:<id>` and `flow:<id>` take an argument.
 SIMPLE_TARGETS: Final = frozenset(
-    {"menu", "ask", "book", "mybooking", "human", "human:end", "privacy", "forget", "journal", "lines", "signs", "reflect"}
+    {
+        "menu", "ask", "book", "mybooking", "human", "human:end", "privacy", "forget", "journal", "lines", "signs",
+        "reflect", "language",
+    }
 )
 ARG_TARGETS: Final = frozenset({"answer", "more", "flow"})
 _ARG = re.compile(r"[A-Za-z0-9_.:\-]{1,40}")

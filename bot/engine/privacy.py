@@ -43,9 +43,16 @@ def forget_confirm_replies(texts: Texts) -> list[Reply]:
     ]
 
 
+def erased_words(texts: Texts, kind: str) -> str:
+    """What a kind of erased record is called in the person's language ("journal entries" -> `erased_journal_entries`)."""
+    key = "erased_" + "_".join(kind.split())
+    words = texts.get(key)
+    return kind if words == key else words
+
+
 def forget_done_replies(texts: Texts, erased: dict[str, int]) -> list[Reply]:
     """Say exactly what was erased, in plain words."""
-    parts = [f"{kind} ({count})" for kind, count in erased.items() if count]
+    parts = [f"{erased_words(texts, kind)} ({count})" for kind, count in erased.items() if count]
     if not parts:
         return [texts.reply("forget_nothing", texts.menu())]
     return [texts.reply("forget_done", texts.menu(), erased=", ".join(parts))]

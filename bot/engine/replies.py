@@ -41,6 +41,7 @@ class Reply:
     buttons: rows of buttons (inline keyboard rows on Telegram, numbered options in the console).
     edit_previous: the channel may edit the message whose button was pressed instead of sending anew.
     request_contact: ask for the person's phone through the channel's own "share my contact" button.
+    language: the language the text is in, so a channel's own words (that button) match it.
     """
 
     key: str
@@ -48,6 +49,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit_previous: bool = False
     request_contact: bool = False
+    language: str = "en"
 
     def all_buttons(self) -> list[Button]:
         """The buttons in reading order, rows flattened."""
@@ -61,6 +63,7 @@ class Incoming:
     kind: "text" (text or command), "button" (payload in `button`), "contact" (phone in
     `contact_phone`, only the person's own), "unsupported" (sticker, photo, voice...; its
     type in `media`), "edited" (an edited message; text kept for the safety check only).
+    language_code: the channel's own language setting for the person (a hint, e.g. "hi", "en-GB").
     """
 
     user_id: int
@@ -72,6 +75,7 @@ class Incoming:
     contact_phone: str | None = None
     media: str | None = None
     channel: str = "console"
+    language_code: str | None = None
     received_at: datetime = field(default_factory=utcnow)
 
 

@@ -15,6 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from bot.errors import ConfigError
 
 TEXT_PREFIX: Final = "enc:"
+# Sealed into the database's key check value: opening it proves the key is the same.
+KEY_CHECK_PLAIN: Final = b"alumaura journal key check v1"
 KEY_HELP: Final = (
     "DATA_ENCRYPTION_KEY is not a valid Fernet key (create one with: "
     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
@@ -67,6 +69,26 @@ class Sealer:
             return value
         raw = self._decrypt(value[len(TEXT_PREFIX):].encode("ascii", errors="ignore"))
         return raw.decode("utf-8", errors="replace") if raw is not None else ""
+
+    # --- is this the key the stored words were sealed with? --------------------------------
+
+    def check_value(self) -> str | None:
+        """A token of a known constant under this key, stored so a later start can recognise the key."""
+        return self._fernet.encrypt(KEY_CHECK_PLAIN).decode("ascii") if self._fernet is not None else None
+
+    def matches(self, check_value: str) -> bool:
+        """True when `check_value` was written with this very key."""
+        return self._decrypt(check_value.encode("ascii", errors="ignore")) == KEY_CHECK_PLAIN
+
+    def opens(self, body: bytes) -> bool:
+        """True when a sealed journal body can be read with this key."""
+        return self._decrypt(body) is not None
+
+    def opens_text(self, value: str) -> bool:
+        """True when a sealed text (`enc:...`) can be read with this key."""
+        if not value.startswith(TEXT_PREFIX):
+            return False
+        return self._decrypt(value[len(TEXT_PREFIX):].encode("ascii", errors="ignore")) is not None
 
     def _decrypt(self, token: bytes) -> bytes | None:
         if self._fernet is None:

@@ -23,6 +23,7 @@ from bot.engine.handoff import HandoffDesk
 from bot.engine.replies import Button, Reply
 from bot.storage.booking_store import BookingStore
 from bot.storage.handoff_store import HandoffStore
+from bot.storage.outbox_store import OutboxStore
 from bot.storage.store import now_utc
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,15 @@ class StaffRouter:
                     handoffs=str(await store.opened_since(since)),
                 )
             )
+        aside = await OutboxStore(store.store).set_aside_summary()
+        if aside.total and aside.oldest is not None:
+            # Messages the outbox gave up on (a booking card among them is a request staff never saw).
+            blocks.append(
+                self.texts.get(
+                    "staff_stats_set_aside", count=str(aside.total), kinds=_listing(list(aside.by_kind)),
+                    since=format_when(aside.oldest, self.booking.zone),
+                )
+            )
         return Reply(key="text.staff_stats", text="\n\n".join(blocks))
 
     async def unanswered_reply(self) -> Reply:
@@ -310,6 +320,7 @@ def install_handoff(engine: Engine, *, clock: Callable[[], datetime] = now_utc) 
     # Order matters: a booking step that just asked for a note or a number comes before the relay.
     engine.text_hooks.extend([booking.on_text, handoff.on_text])
     engine.forget_hooks.extend([booking.forget, handoff.forget])
+    engine.step_actions.append(booking.steps)  # a question or a safety answer mid-booking: the step comes back
     for name, hook in _optional_hooks(desk).items():
         hooks = getattr(engine, name, None)
         if isinstance(hooks, list):
@@ -341,6 +352,7 @@ def _uninstall(engine: Engine, desk: CentreDesk) -> None:
     for name in _actions(desk):
         engine.actions.pop(name, None)
     mine = {desk.booking.on_text, desk.handoff.on_text, desk.booking.forget, desk.handoff.forget, *_optional_hooks(desk).values()}
+    engine.step_actions[:] = [action for action in engine.step_actions if action is not desk.booking.steps]
     for name in ("text_hooks", "forget_hooks", *_optional_hooks(desk)):
         hooks = getattr(engine, name, None)
         if isinstance(hooks, list):
@@ -366,6 +378,10 @@ HANDOFF_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
     "book_mine": frozenset({"summary", "status"}),
     "book_cancel_question": frozenset({"when"}),
     "book_proposal_accepted": frozenset({"when", "zone", "therapist"}),
+    "book_change_sent_time": frozenset({"when", "zone", "reply"}),
+    "book_change_sent_note": frozenset({"reply"}),
+    "book_line_change_time": frozenset({"when", "zone"}),
+    "book_line_change_note": frozenset({"value"}),
     "handoff_intro_closed": frozenset({"next_open"}),
     "handoff_when_today": frozenset({"time"}),
     "handoff_when_tomorrow": frozenset({"time"}),
@@ -388,6 +404,7 @@ HANDOFF_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
     "staff_banned": frozenset({"ref"}),
     "staff_unbanned": frozenset({"ref"}),
     "staff_stats": frozenset({"days", "people", "intents", "fallbacks", "bookings", "safety", "handoffs"}),
+    "staff_stats_set_aside": frozenset({"count", "kinds", "since"}),
     "staff_unanswered_header": frozenset({"days"}),
     "staff_unanswered_none": frozenset({"days"}),
 }
@@ -398,7 +415,7 @@ HANDOFF_TEXTS: Final[frozenset[str]] = frozenset(
     """
     book_accept_label book_already book_another_label book_cancel_done book_cancel_kept
     book_cancel_label book_cancel_no_label book_cancel_question book_cancel_yes_label
-    book_change_asked book_change_contact_label book_change_label book_change_mode_label
+    book_change_contact_label book_change_label book_change_mode_label
     book_change_note_label book_change_question book_change_time_label book_change_who_label
     book_confirm_label book_contact_here book_contact_here_label book_contact_phone
     book_contact_phone_ask book_contact_phone_label book_contact_phone_typed book_contact_question
@@ -412,9 +429,14 @@ HANDOFF_TEXTS: Final[frozenset[str]] = frozenset(
     book_start_label book_status_claimed book_status_confirmed book_status_proposed
     book_status_requested book_summary book_update_claimed book_update_closed book_update_confirmed
     book_update_proposed book_who_couple book_who_couple_label book_who_individual
-    book_who_individual_label book_who_question handoff_already_open handoff_blocked
+    book_who_individual_label book_who_question book_step_again book_resume_question book_resumed
+    book_resume_declined book_continue_or_restart book_change_what book_change_declined
+    book_change_time_pick_label book_change_note_pick_label book_change_keep_label book_change_note_ask
+    book_change_sent_time book_change_sent_note book_change_reply_here book_change_reply_phone
+    book_line_change_time book_line_change_note resume_yes_label resume_no_label flow_continue_label
+    flow_restart_label handoff_already_open handoff_blocked
     handoff_closed_by_staff handoff_connect_label handoff_end_label handoff_ended_by_person
-    handoff_first_ack handoff_flood_note handoff_from_staff handoff_intro_closed handoff_intro_open
+    handoff_ack_again handoff_first_ack handoff_flood_note handoff_from_staff handoff_intro_closed handoff_intro_open
     handoff_intro_unknown handoff_not_now_label handoff_not_open handoff_opened
     handoff_opened_by_staff handoff_paused handoff_slow_down handoff_when_later handoff_when_today
     handoff_when_tomorrow staff_ban_unknown staff_banned staff_booking_card
@@ -424,7 +446,7 @@ HANDOFF_TEXTS: Final[frozenset[str]] = frozenset(
     staff_close_label staff_confirm_label staff_handoff_closed staff_handoff_ended_by_person
     staff_handoff_forgotten staff_handoff_not_open staff_handoff_opened
     staff_handoff_opened_by_staff staff_help staff_not_a_person staff_open_chat_label
-    staff_propose_label staff_propose_none staff_propose_pick staff_relay_header staff_stats
+    staff_propose_label staff_propose_none staff_propose_pick staff_relay_header staff_stats staff_stats_set_aside
     staff_status_cancelled staff_status_claimed staff_status_closed staff_status_confirmed
     staff_status_proposed staff_status_requested staff_status_withdrawn staff_unanswered_header
     staff_unanswered_none staff_unbanned

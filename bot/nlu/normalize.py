@@ -1,33 +1,40 @@
 """Turn what people type on a phone into comparable tokens.
 
 The steps, in order: clean (Unicode NFKC, casefold, apostrophes joined, punctuation and
-emoji dropped, letter runs like "sooo" shortened) -> optional typo correction against the
-words the intents themselves use -> slang expansion ("bf" -> "boyfriend") -> concept
-groups ("boyfriend" -> "partner") -> optional light stemming. Each step was kept because
-it measurably helped the matcher (see `bot.nlu.matcher`). Everything here is pure and
-deterministic.
+emoji dropped, letter runs like "sooo" shortened) -> Hindi folded to one form (Devanagari
+romanised, Hinglish spellings "nhi"/"nahin"/"नहीं" -> "nahi": `bot.nlu.hindi`, the same
+normalisation the safety check uses, so one example covers both scripts) -> optional typo
+correction against the words the intents themselves use (never of a Hindi word) -> slang
+expansion ("bf" -> "boyfriend"; inside a Hindi message also its own table, where "hi" is the
+emphatic ही and not a greeting) -> concept groups ("boyfriend", "pati" -> "partner") ->
+optional light stemming. Each step was kept because it measurably helped the matcher (see
+`bot.nlu.matcher`). Everything here is pure and deterministic.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 from bot.catalog.vocabulary_model import Vocabulary
+from bot.nlu.hindi import MIN_HINDI_SHARE, MIN_HINDI_WORDS, HindiNormaliser, default_normaliser
+from bot.nlu.language import detect_language
+from bot.nlu.words import TypoCorrector, hindi_stem, stem
 
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
+__all__ = ["Expander", "TypoCorrector", "analyse", "clean", "expander_for", "normalize", "replace_phrases", "stem", "tokens"]
+
+# Apostrophes are joined; so are the zero-width (non-)joiners some Hindi keyboards put inside a word.
+_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ\u200c\u200d")
 _LETTER_RUNS = re.compile(r"(\D)\1{2,}")
 _SPACES = re.compile(r"\s+")
 
 Phrases = Mapping[tuple[str, ...], tuple[str, ...]]
 
 
+@lru_cache(maxsize=8192)
 def _keep(char: str) -> str:
     """Letters, digits and combining marks stay (so Hindi in Devanagari survives); the rest is a space."""
     return char if unicodedata.category(char)[0] in "LNM" else " "
@@ -45,11 +52,15 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _phrase_table(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, ...], tuple[str, ...]]:
-    """Map each cleaned source phrase to the tokens that replace it."""
+def _phrase_table(
+    pairs: Iterable[tuple[str, str]], hindi: HindiNormaliser | None
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Map each source phrase, cleaned and Hindi-folded as messages are (so a key may be written
+    in Devanagari or in any Hinglish spelling), to the tokens that replace it."""
     table: dict[tuple[str, ...], tuple[str, ...]] = {}
     for source, target in pairs:
-        key = tuple(clean(source).split())
+        words = clean(source).split()
+        key = tuple(hindi.normalise_tokens(words) if hindi is not None else words)
         if key:
             table[key] = tuple(clean(target).split())
     return table
@@ -72,142 +83,133 @@ def replace_phrases(tokens: Sequence[str], table: Phrases, longest: int) -> list
     return out
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=32768)
+def _is_hindi(hindi: HindiNormaliser, word: str) -> bool:
+    """`HindiNormaliser.is_hindi`, remembered: it is asked for every word of every message."""
+    return hindi.is_hindi(word)
+
+
+@lru_cache(maxsize=8192)
+def _fold_text(expander: Expander, text: str) -> tuple[tuple[str, ...], bool]:
+    words, hindi = expander.fold(clean(text).split())
+    return tuple(words), hindi or detect_language(text) in ("hinglish", "hi")
+
+
+@dataclass(frozen=True, eq=False)
 class Expander:
-    """Slang and concept tables built once from a Vocabulary."""
+    """Hindi folding, slang and concept tables built once from a Vocabulary (compared and
+    hashed by identity, so a text's Hindi fold can be remembered per expander)."""
 
     slang: Phrases
     slang_longest: int
+    hindi_slang: Phrases
+    hindi_slang_longest: int
     concepts: Phrases
     concepts_longest: int
     stopwords: frozenset[str]
     groups: frozenset[str]
     unstemmed: frozenset[str]
+    hindi: HindiNormaliser | None = None
 
     @classmethod
-    def from_vocabulary(cls, vocabulary: Vocabulary) -> Expander:
-        """Precompute the phrase tables (slang keys and concept words may span several words)."""
-        slang = _phrase_table(vocabulary.slang.items())
+    def from_vocabulary(cls, vocabulary: Vocabulary, hindi: HindiNormaliser | None = None) -> Expander:
+        """Precompute the phrase tables (slang keys and concept words may span several words).
+
+        `hindi` defaults to the shipped spelling table (`bot.nlu.hindi.default_normaliser`).
+        """
+        hindi = hindi or default_normaliser()
+        slang = _phrase_table(vocabulary.slang.items(), hindi)
+        hindi_slang = _phrase_table(vocabulary.hindi_slang.items(), hindi)
         concepts = _phrase_table(
-            (word, group) for group, words in vocabulary.concepts.items() for word in [group, *words]
+            ((word, group) for group, words in vocabulary.concepts.items() for word in [group, *words]), hindi
         )
-        stopwords = frozenset(t for word in vocabulary.stopwords for t in clean(word).split())
+        stopwords = frozenset(hindi.fold(t) for word in vocabulary.stopwords for t in clean(word).split())
         groups = frozenset(clean(group) for group in vocabulary.concepts)
         return cls(
             slang=slang,
             slang_longest=max((len(k) for k in slang), default=1),
+            hindi_slang=hindi_slang,
+            hindi_slang_longest=max((len(k) for k in hindi_slang), default=1),
             concepts=concepts,
             concepts_longest=max((len(k) for k in concepts), default=1),
             stopwords=stopwords,
             groups=groups,
             unstemmed=groups | stopwords,
+            hindi=hindi,
         )
 
     def known_words(self) -> frozenset[str]:
         """Every word the vocabulary itself mentions: never "corrected" into something else."""
         words: set[str] = set(self.stopwords)
-        for table in (self.slang, self.concepts):
+        for table in (self.slang, self.hindi_slang, self.concepts):
             for key, value in table.items():
                 words.update(key)
                 words.update(value)
         return frozenset(words)
 
-    def expand(self, tokens: Sequence[str]) -> list[str]:
-        """Slang first (its output may name a concept word), then concept groups."""
+    def fold_text(self, text: str) -> tuple[list[str], bool]:
+        """`fold` of the cleaned text, remembered (the matcher asks twice per example); a text is
+        Hindi also when `bot.nlu.language.detect_language` says Hinglish or Hindi."""
+        words, hindi = _fold_text(self, text)
+        return list(words), hindi
+
+    def fold(self, words: Sequence[str]) -> tuple[list[str], bool]:
+        """Cleaned words in the one Hindi form (Devanagari romanised, spellings folded, English
+        kept), and whether the message is Hindi (in either script) by the normaliser's own rule."""
+        if self.hindi is None:
+            return list(words), False
+        folded = self.hindi.normalise_tokens(words)
+        count = sum(1 for word in folded if _is_hindi(self.hindi, word))
+        return folded, count >= MIN_HINDI_WORDS and count >= MIN_HINDI_SHARE * len(folded)
+
+    def is_hindi(self, word: str) -> bool:
+        """Whether the folded word is a Hindi word the spelling table knows (never typo-corrected)."""
+        return self.hindi is not None and _is_hindi(self.hindi, word)
+
+
+    def expand(self, tokens: Sequence[str], hindi_message: bool = False) -> list[str]:
+        """Slang first (its output may name a concept word), then concept groups. Inside a Hindi
+        message the Hindi-only slang goes first ("hi" there is ही, not a greeting)."""
+        if hindi_message and self.hindi_slang:
+            tokens = replace_phrases(tokens, self.hindi_slang, self.hindi_slang_longest)
         tokens = replace_phrases(tokens, self.slang, self.slang_longest)
         return replace_phrases(tokens, self.concepts, self.concepts_longest)
 
 
-class TypoCorrector:
-    """Word-level typo correction against a fixed list of known words (the intents' own).
+def analyse(
+    text: str,
+    expander: Expander,
+    corrector: TypoCorrector | None = None,
+    stemming: bool = False,
+    hindi_stemming: bool = True,
+    hindi_corrector: TypoCorrector | None = None,
+) -> tuple[list[str], bool]:
+    """Clean, fold Hindi, optionally correct typos, then expand slang and concepts.
 
-    Without an English dictionary, a word the intents never use may be a typo ("somone")
-    or a real word of another topic ("cooking", "cheap"). Measured on both kinds, these
-    rules keep most real typos and leave most real words alone: only words of
-    `min_length` letters or more, the same first letter, one edit (two for long words),
-    and short words only for the typos phones make most, a dropped letter or two swapped
-    ones (a changed or extra letter in a short word is usually another real word).
-    Ties go to the more frequent known word, then alphabetical order: deterministic.
+    Returns the tokens and whether the message is written in Hindi (Hinglish or Devanagari by
+    `bot.nlu.language.detect_language`, or enough Hindi words by the spelling table's own rule),
+    which the matcher uses to pick its examples.
+    A Hindi message is corrected by `hindi_corrector` when given (the words of every example),
+    any other by `corrector` (the words of the English examples only). Words of the Hindi
+    spelling table are never typo-corrected: "karna" is not a slip for "karma".
+    With `stemming`, words that are not concept names are reduced to a light stem: Hindi's
+    endings too (`hindi_stem`) inside a Hindi message and for words of the spelling table.
     """
-
-    def __init__(
-        self,
-        frequencies: Mapping[str, int],
-        min_length: int = 5,
-        long_word: int = 7,
-        cache_size: int = 8192,
-    ) -> None:
-        self._frequencies = dict(frequencies)
-        self._min_length = min_length
-        self._long_word = long_word
-        self._by_start: dict[tuple[str, int], list[str]] = {}
-        for word in sorted(self._frequencies):
-            self._by_start.setdefault((word[:1], len(word)), []).append(word)
-        self.correct: Callable[[str], str] = lru_cache(maxsize=cache_size)(self._correct)
-
-    def _plausible(self, token: str, word: str) -> bool:
-        """Whether `token` looks like a slip of the thumb for `word` rather than another word."""
-        if len(token) >= self._long_word:
-            return True
-        if len(token) < len(word):
-            return True
-        return len(token) == len(word) and sorted(token) == sorted(word)
-
-    def _correct(self, token: str) -> str:
-        """The closest known word, or the token itself when nothing is close enough."""
-        if token in self._frequencies or len(token) < self._min_length or not token.isalpha():
-            return token
-        max_edits = 2 if len(token) >= 10 else 1
-        choices = [
-            word
-            for size in range(len(token) - max_edits, len(token) + max_edits + 1)
-            for word in self._by_start.get((token[0], size), ())
-        ]
-        found = process.extract(
-            token,
-            choices,
-            scorer=DamerauLevenshtein.distance,
-            processor=None,
-            score_cutoff=max_edits,
-            limit=None,
-        )
-        plausible = [hit for hit in found if self._plausible(token, hit[0])]
-        if not plausible:
-            return token
-        best = min(plausible, key=lambda hit: (hit[1], -self._frequencies[hit[0]], hit[0]))
-        return best[0]
-
-    def correct_all(self, tokens: Iterable[str]) -> list[str]:
-        """Correct each token independently."""
-        return [self.correct(token) for token in tokens]
-
-
-_VOWELS = frozenset("aeiouy")
-
-
-@lru_cache(maxsize=8192)
-def stem(token: str) -> str:
-    """A light suffix stripper so "texted", "texting" and "texts" meet; not linguistics.
-
-    Words of three letters or fewer and anything with a digit are left alone. Both sides
-    of a comparison go through the same function, so odd stems ("delet") still match.
-    """
-    if len(token) <= 3 or not token.isalpha():
-        return token
-    word = token
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ingly", "edly", "ing", "ed", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and _VOWELS & set(word[: -len(suffix)]):
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    return word
+    raw, hindi_message = expander.fold_text(text)
+    if hindi_message and hindi_corrector is not None:
+        corrector = hindi_corrector
+    if corrector is not None:
+        fix = corrector.correct_hinglish if hindi_message else corrector.correct
+        raw = [word if expander.is_hindi(word) else fix(word) for word in raw]
+    expanded = expander.expand(raw, hindi_message)
+    if not stemming:
+        return expanded, hindi_message
+    if not hindi_stemming:
+        return [t if t in expander.unstemmed else stem(t) for t in expanded], hindi_message
+    return [
+        t if t in expander.unstemmed else hindi_stem(t) if hindi_message or expander.is_hindi(t) else stem(t)
+        for t in expanded
+    ], hindi_message
 
 
 def tokens(
@@ -215,18 +217,10 @@ def tokens(
     expander: Expander,
     corrector: TypoCorrector | None = None,
     stemming: bool = False,
+    hindi_stemming: bool = True,
 ) -> list[str]:
-    """Clean, optionally correct typos, then expand slang and concepts; returns the tokens.
-
-    With `stemming`, words that are not concept names are reduced to a light stem.
-    """
-    raw = clean(text).split()
-    if corrector is not None:
-        raw = corrector.correct_all(raw)
-    expanded = expander.expand(raw)
-    if stemming:
-        return [t if t in expander.unstemmed else stem(t) for t in expanded]
-    return expanded
+    """The tokens of `analyse`, without the language."""
+    return analyse(text, expander, corrector, stemming, hindi_stemming)[0]
 
 
 _EXPANDERS: dict[int, tuple[Vocabulary, Expander]] = {}

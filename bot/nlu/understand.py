@@ -6,11 +6,12 @@ measured is exactly what people get.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 from bot.nlu.matcher import Matcher, MatchResult
 from bot.nlu.safety import SafetyDetector, SafetyVerdict
+from bot.nlu.safety_check import MATCHER_EVIDENCE, SafetyAssessment, SafetyCheck, from_verdict
 
 Decision = Literal["answer", "clarify", "fallback"]
 OUT_OF_SCOPE = "out_of_scope"
@@ -30,47 +31,87 @@ class Understanding:
     top: str | None
     candidates: tuple[str, ...]
     score: float
-    safety: SafetyVerdict | None = None
+    safety: SafetyAssessment | None = None  # None: tier none, answer normally
 
 
-# The matcher's closest intent being a safety one at this score is enough to answer with care:
-# a missed crisis is far worse than a false alarm. 45 was chosen on a grid (see README "In a crisis"):
-# it adds recall on indirect wording while false alarms on hard negatives stay near 10%.
+class VerdictSource(Protocol):
+    """A bare detector (the lexicon alone, or a test's stand-in): `check` gives a verdict or None."""
+
+    def check(self, text: str) -> SafetyVerdict | SafetyAssessment | None: ...
+
+
+Detector = SafetyCheck | SafetyDetector | VerdictSource
+
+
+# Without the learned model, the matcher's closest intent being a safety one at this score is
+# enough to answer with care. 45 was chosen on a grid: it adds recall on indirect wording while
+# false alarms on hard negatives stay near 10%. With the model (`SafetyCheck`) the backstop is
+# off: measured on the dev sets and the corpus hold-out, it fired on no line the model left alone.
 SAFETY_BACKSTOP_SCORE: float = 45.0
 
 
-def assess_safety(text: str, detector: SafetyDetector, result: MatchResult) -> SafetyVerdict | None:
-    """The safety decision: the detector's patterns first; then, as a backstop for indirect
-    wording, the matcher's crisis and unsafe examples, unless the detector recognises an
-    idiom or a denial in the message."""
+def assess_safety(text: str, detector: Detector, result: MatchResult) -> SafetyAssessment | None:
+    """The safety decision. With a `SafetyCheck`: the lexicon and the model fused. With a bare
+    detector: its verdict, then the matcher's crisis and unsafe examples as a backstop for
+    indirect wording, unless the detector recognises an idiom or a denial in the message."""
+    if isinstance(detector, SafetyCheck):
+        return detector.check(text)
     verdict = detector.check(text)
-    if verdict is not None:
+    if isinstance(verdict, SafetyAssessment):
         return verdict
-    if result.top in SAFETY_INTENTS and result.score >= SAFETY_BACKSTOP_SCORE and not detector.explained_away(text):
-        return SafetyVerdict(result.top, "matcher.closest_examples")  # type: ignore[arg-type]
+    if verdict is not None:
+        return from_verdict(verdict)
+    explained = getattr(detector, "explained_away", None)
+    if result.top in SAFETY_INTENTS and result.score >= SAFETY_BACKSTOP_SCORE and explained is not None and not explained(text):
+        return from_verdict(SafetyVerdict(result.top, "matcher.closest_examples"), MATCHER_EVIDENCE)  # type: ignore[arg-type]
     return None
 
 
-def understand(text: str, detector: SafetyDetector, matcher: Matcher) -> Understanding:
+def understand(text: str, detector: Detector, matcher: Matcher) -> Understanding:
     """Decide what a message means; a safety verdict always wins over any intent."""
     result = matcher.match(text)
     verdict = assess_safety(text, detector, result)
-    if verdict is not None:
+    if verdict is not None and verdict.tier == "alert":
         return Understanding("answer", verdict.label, result.top, (), result.score, verdict)
+    meaning = _intent_meaning(result)
+    if verdict is not None:
+        # A check-in keeps what the message is otherwise about, so "I'm okay" can carry on with it.
+        return replace(meaning, safety=verdict)
+    return meaning
+
+
+def _intent_meaning(result: MatchResult) -> Understanding:
+    """The matcher's decision alone, with safety intents never acted on as answers."""
     candidates = tuple(c.intent for c in result.candidates if c.intent not in SAFETY_INTENTS)
-    if result.decision == "answer" and result.intent:
+    # A safety intent is only ever acted on through the safety check: without its verdict the closest
+    # crisis examples are no answer (there is none to give), so nobody is told "crisis" by `match` alone.
+    if result.decision == "answer" and result.intent and result.intent not in SAFETY_INTENTS:
         return Understanding("answer", result.intent, result.top, candidates, result.score)
     if result.decision == "clarify" and candidates:
         return Understanding("clarify", OUT_OF_SCOPE, result.top, candidates[:3], result.score)
     return Understanding("fallback", OUT_OF_SCOPE, result.top, candidates[:3], result.score)
 
 
+Route = Literal["safety", "safety_check_in", "answer", "clarify", "fallback"]
+
+
+def route_of(meaning: Understanding, *, in_care: bool = False) -> Route:
+    """What the engine does with a message it understood this way, before flows and buttons.
+
+    A clear risk gets the safety answer; a possible one a gentle check-in question first, unless a
+    safety answer was given in the past day (`in_care`), when the full answer comes at once.
+    """
+    if meaning.safety is not None:
+        return "safety_check_in" if meaning.safety.tier == "check_in" and not in_care else "safety"
+    return meaning.decision
+
+
 @dataclass(frozen=True)
 class SafetyPipeline:
     """The engine's whole safety decision behind the detector's `check` interface (for evaluation)."""
 
-    detector: SafetyDetector
+    detector: Detector
     matcher: Matcher
 
-    def check(self, text: str) -> SafetyVerdict | None:
+    def check(self, text: str) -> SafetyAssessment | None:
         return assess_safety(text, self.detector, self.matcher.match(text))

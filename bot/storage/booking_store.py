@@ -19,6 +19,9 @@ from bot.storage.store import Store, iso, now_utc
 
 OPEN_STATUSES: Final = ("requested", "claimed", "proposed", "confirmed")
 DRAFT_FIELDS: Final = frozenset({"step", "who", "mode", "contact", "phone", "note", "first_name", "username"})
+# A change the person asked for after sending (migration: BOOKING_CHANGE_SQL), pending until staff act.
+CHANGE_FIELDS: Final = frozenset({"change_start", "change_note", "change_wait"})
+_CLEAR_CHANGE: Final = "change_start = NULL, change_note = NULL, change_wait = NULL"
 REMINDER_KIND: Final = "booking_reminder"
 _RELEASE_STALE = "UPDATE bookings SET active = 0 WHERE active = 1 AND status = 'draft' AND hold_until < ?"
 
@@ -195,16 +198,21 @@ class BookingStore:
 
     async def set_status(
         self, booking_id: int, status: str, *, expected: Iterable[str], now: datetime,
-        claimed_by: int | None = None, release: bool = False,
+        claimed_by: int | None = None, release: bool = False, settle_change: bool = False,
     ) -> dict[str, Any] | None:
-        """Change the status if it is one of `expected` (a stale button changes nothing); returns the new row."""
+        """Change the status if it is one of `expected` (a stale button changes nothing); returns the new row.
+
+        `settle_change`: the change the person asked for is no longer pending (staff confirmed or
+        closed, or the person accepted or cancelled).
+        """
         allowed = tuple(expected)
         marks = ",".join("?" * len(allowed))
+        settle = f", {_CLEAR_CHANGE}" if settle_change else ""
 
         async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
             cursor = await db.execute(
                 f"UPDATE bookings SET status = ?, updated_at = ?, claimed_by = COALESCE(?, claimed_by), "
-                f"active = CASE WHEN ? THEN 0 ELSE active END WHERE id = ? AND status IN ({marks})",
+                f"active = CASE WHEN ? THEN 0 ELSE active END{settle} WHERE id = ? AND status IN ({marks})",
                 (status, iso(now), claimed_by, int(release), booking_id, *allowed),
             )
             if cursor.rowcount != 1:
@@ -213,6 +221,42 @@ class BookingStore:
                 return _row(await read.fetchone())
 
         return await self.store.transaction(work)
+
+    async def update_change(self, booking_id: int, now: datetime, **fields: object) -> dict[str, Any] | None:
+        """Set what the person asks to change on an open request; returns the new row (None if no longer open)."""
+        unknown = set(fields) - CHANGE_FIELDS
+        if unknown or not fields:
+            raise ValueError(f"not change fields: {sorted(unknown)}")
+        columns = ", ".join(f"{name} = ?" for name in sorted(fields))
+        values = tuple(fields[name] for name in sorted(fields))
+        marks = ",".join("?" * len(OPEN_STATUSES))
+
+        async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
+            cursor = await db.execute(
+                f"UPDATE bookings SET {columns}, updated_at = ? WHERE id = ? AND status IN ({marks})",
+                (*values, iso(now), booking_id, *OPEN_STATUSES),
+            )
+            if cursor.rowcount != 1:
+                return None
+            async with db.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)) as read:
+                return _row(await read.fetchone())
+
+        return await self.store.transaction(work)
+
+    async def settle_change(self, booking_id: int) -> None:
+        """The asked change is no longer pending (staff moved the booking to another time)."""
+        await self.store.execute(f"UPDATE bookings SET {_CLEAR_CHANGE} WHERE id = ?", (booking_id,))
+
+    async def waiting_change(self, user_id: int, since: datetime) -> dict[str, Any] | None:
+        """The open request whose change note the person was asked to write since `since`, if any."""
+        marks = ",".join("?" * len(OPEN_STATUSES))
+        return _row(
+            await self.store.fetchone(
+                f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks}) AND change_wait >= ? "
+                "ORDER BY id DESC LIMIT 1",
+                (user_id, *OPEN_STATUSES, iso(since)),
+            )
+        )
 
     async def open_requests(self, limit: int = 30) -> list[dict[str, Any]]:
         rows = await self.store.fetchall(
@@ -285,7 +329,7 @@ class BookingStore:
                 await _drop_reminders(db, int(row["id"]))
             drafts = await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
             erased = await db.execute(
-                "UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, first_name = NULL, username = NULL, "
+                f"UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, first_name = NULL, username = NULL, {_CLEAR_CHANGE}, "
                 "status = CASE WHEN status IN ('requested', 'claimed', 'proposed', 'confirmed') THEN 'withdrawn' ELSE status END, "
                 "active = 0, updated_at = ? WHERE user_id = ?",
                 (iso(now), user_id),

@@ -27,13 +27,18 @@ class InboxStore:
         return await self.store.transaction(work)
 
     async def handled(self, update_id: int) -> None:
-        """The update was handled: drop its words, keep its id (a later delivery of it is dropped)."""
+        """The update was handled: drop its words, keep its id (a later delivery of it is dropped).
+
+        The words also leave the write-ahead log, where SQLite keeps the old row until a
+        checkpoint: `Store.scrub_soon` empties it within `SCRUB_EVERY` seconds.
+        """
         now = iso(now_utc())
         await self.store.execute(
             "INSERT INTO inbox(update_id, received_at, handled_at) VALUES (?, ?, ?) "
             "ON CONFLICT(update_id) DO UPDATE SET body = NULL, handled_at = excluded.handled_at",
             (update_id, now, now),
         )
+        self.store.scrub_soon()
 
     async def waiting(self) -> list[tuple[int, str]]:
         """Updates received but not handled (the bot stopped first), oldest first."""

@@ -1,4 +1,4 @@
-"""Schema of bookings (migration 3) and human handoffs with the staff tools (migration 4).
+"""Schema of bookings (migration 3), human handoffs with the staff tools (migration 4), and a change asked for (later).
 
 Times are ISO-8601 UTC text (see `bot.storage.store.iso`), shown in the centre's zone only
 when rendered. Personal details (name, phone, note, user id) are erased by /forget; the
@@ -88,4 +88,13 @@ CREATE TABLE unanswered (
 );
 CREATE INDEX unanswered_created ON unanswered(created_at);
 CREATE INDEX unanswered_user ON unanswered(user_hash);
+"""
+
+BOOKING_CHANGE_SQL: Final[str] = """
+-- A change the person asked for after sending a request, pending until staff confirm, move
+-- or close it: another free time (UTC), and/or a note; change_wait is when the bot asked for
+-- that note (a message within the step's time is taken as it). Erased by /forget.
+ALTER TABLE bookings ADD COLUMN change_start TEXT;
+ALTER TABLE bookings ADD COLUMN change_note TEXT;
+ALTER TABLE bookings ADD COLUMN change_wait TEXT;
 """

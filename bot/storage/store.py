@@ -3,6 +3,10 @@
 One aiosqlite connection (its own thread) in WAL mode; statements that must agree run
 in one transaction. A database locked by another process is waited for (busy_timeout)
 and retried, so a backup or an inspection never loses a person's message.
+
+Every fault of the database (a full disk, a read-only file, an I/O error) leaves the
+Store as a StorageError, the one error its callers handle. The file and its folder are
+created private (0600, 0700): they hold what people confided.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
@@ -26,6 +31,11 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRIES = 8
+# Cleared words (an update's text once handled, a /forget) leave the write-ahead log within
+# this many seconds: at most one TRUNCATE checkpoint per period, so throughput is kept.
+SCRUB_EVERY = 1.0
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 def iso(moment: datetime) -> str:
@@ -49,6 +59,25 @@ async def _worker_stopped(connection: aiosqlite.Connection) -> None:
         await asyncio.to_thread(thread.join, 5)
 
 
+def _is_lock(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def create_private(path: Path) -> None:
+    """Create the database's folder (0700) and empty file (0600) unless they exist.
+
+    SQLite would create the file 0644 (readable by every account on the machine), and it
+    gives the -wal and -shm files the mode of the database file, so this covers all three.
+    """
+    if str(path) == ":memory:":
+        return
+    path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+
+
 class Store:
     """Async access to the database; open with `await store.open()`, close with `await store.close()`."""
 
@@ -56,6 +85,10 @@ class Store:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Run after the schema is current, before the store is used (e.g. the encryption key check).
+        self.on_open: list[Callable[[Store], Awaitable[None]]] = []
+        self._scrub_task: asyncio.Task[None] | None = None
+        self._last_scrub = float("-inf")
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -64,11 +97,18 @@ class Store:
         return self._db
 
     async def open(self) -> None:
-        """Open (creating the folder and file if needed) and migrate to the latest schema."""
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating a private folder and file if needed), migrate, and make sure it can be written.
+
+        Raises StorageError naming the path when it cannot; whatever was opened is closed
+        first, since aiosqlite's worker thread would otherwise keep the process alive.
+        """
         try:
+            create_private(self.path)
             connection = aiosqlite.connect(str(self.path), isolation_level=None)
+            # A connection someone forgets to close must never hang the interpreter's exit.
+            thread = getattr(connection, "_thread", None)
+            if thread is not None:
+                thread.daemon = True
             try:
                 self._db = await connection
             except sqlite3.Error:
@@ -82,17 +122,48 @@ class Store:
             await self._db.execute("PRAGMA secure_delete = ON")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._migrate()
-        except sqlite3.Error as error:
-            raise StorageError(f"cannot open the database at {self.path}: {error}") from error
+            await self._check_writable()
+            for hook in self.on_open:
+                await hook(self)
+        except (sqlite3.Error, OSError, StorageError) as error:
+            await self.close()
+            cause = error.__cause__ if isinstance(error, StorageError) and error.__cause__ is not None else error
+            raise StorageError(f"cannot open the database at {self.path}: {_reason(cause)}") from error
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _check_writable(self) -> None:
+        """Fail now, not at the first person's message, when the file is read-only.
+
+        SQLite opens a read-only file without complaint and even begins a write transaction;
+        only a write statement fails. Nothing is kept: the probe is rolled back.
+        """
+
+        async def probe(db: aiosqlite.Connection) -> None:
+            await db.execute("INSERT OR REPLACE INTO once_keys(key, created_at) VALUES ('store:probe', '')")
+            raise _Probed
+
+        try:
+            await self.transaction(probe)
+        except _Probed:
+            pass
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        """Close the connection. Never raises and is safe to call twice, so every shutdown path can call it."""
+        task, self._scrub_task = self._scrub_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        db, self._db = self._db, None
+        if db is None:
+            return
+        try:
+            await db.close()
+        except Exception as error:  # noqa: BLE001 - a failed close is logged; the worker thread is stopped anyway
+            log.warning("database close failed: %s", _reason(error))
 
     async def schema_version(self) -> int:
-        async with self.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
+        row = await self.fetchone("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def _migrate(self) -> None:
@@ -108,22 +179,36 @@ class Store:
             await self._retry(apply)
 
     async def _retry(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run `operation`, waiting and retrying while another process holds the database lock."""
+        """Run `operation`, waiting and retrying while another process holds the database lock.
+
+        Any other fault of the database or its file becomes a StorageError here: callers
+        handle one error, and a full disk is never mistaken for a bug.
+        """
         delay = 0.05
         for attempt in range(LOCK_RETRIES):
             try:
                 return await operation()
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                if self._db is not None and self._db.in_transaction:
-                    await self._db.rollback()
+                if not _is_lock(error):
+                    raise StorageError(f"database error: {_reason(error)}") from error
+                await self._rollback_quietly()
                 if attempt == LOCK_RETRIES - 1:
                     raise StorageError("the database stayed locked") from error
                 log.warning("database locked, retrying in %.2fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+            except (sqlite3.Error, OSError) as error:
+                raise StorageError(f"database error: {_reason(error)}") from error
         raise StorageError("unreachable")
+
+    async def _rollback_quietly(self) -> None:
+        """Roll back an open transaction; SQLite may already have done so (a full disk), which is fine."""
+        if self._db is None or not self._db.in_transaction:
+            return
+        try:
+            await self._db.rollback()
+        except (sqlite3.Error, ValueError) as error:
+            log.warning("rollback failed: %s", _reason(error))
 
     async def transaction(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run `work` in one IMMEDIATE transaction (all or nothing), retried while locked."""
@@ -133,10 +218,11 @@ class Store:
                 await self.db.execute("BEGIN IMMEDIATE")
                 try:
                     result = await work(self.db)
+                    # A commit that fails (a full disk) must not leave the transaction open for the next caller.
+                    await self.db.commit()
                 except BaseException:
-                    await self.db.rollback()
+                    await self._rollback_quietly()
                     raise
-                await self.db.commit()
                 return result
 
         return await self._retry(run)
@@ -152,10 +238,55 @@ class Store:
 
     async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
         async def read() -> list[aiosqlite.Row]:
-            async with self.db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            # In one call on the worker thread: no statement stays open between awaits.
+            return list(await self.db.execute_fetchall(sql, params))
 
         return await self._retry(read)
+
+    # --- the write-ahead log -----------------------------------------------------------------
+
+    def scrub_soon(self) -> None:
+        """Empty the write-ahead log soon: words just cleared from a row are still in it until then."""
+        if self._db is None or (self._scrub_task is not None and not self._scrub_task.done()):
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_scrub + SCRUB_EVERY - loop.time())
+        self._scrub_task = loop.create_task(self._scrub_after(delay))
+
+    async def scrubbed(self) -> None:
+        """Wait for a scrub that `scrub_soon` scheduled (tests, and anyone who must know it happened)."""
+        task = self._scrub_task
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def _scrub_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._last_scrub = asyncio.get_running_loop().time()
+        try:
+            busy = await self.checkpoint()
+        except StorageError as error:
+            log.warning("write-ahead log not emptied: %s", error)
+            return
+        if busy:
+            log.info("write-ahead log not emptied: another process is reading; retried at the next clear")
+
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the file and truncate it; True when another process kept it busy.
+
+        It never waits for other processes (a backup reading the file): that would stall every write.
+        """
+
+        async def run() -> bool:
+            async with self._write_lock:
+                await self.db.execute("PRAGMA busy_timeout = 0")
+                try:
+                    rows = await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    await self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                first = next(iter(rows), None)
+                return bool(first[0]) if first is not None else False
+
+        return await self._retry(run)
 
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
         rows = await self.fetchall(sql, params)
@@ -208,18 +339,50 @@ class Store:
     # --- safety ----------------------------------------------------------------------------
 
     async def add_safety_event(
-        self, user_id: int, label: str, pattern: str, text: str | None, alerted: bool
+        self,
+        user_id: int,
+        label: str,
+        pattern: str,
+        text: str | None,
+        alerted: bool,
+        *,
+        tier: str = "alert",
+        means: bool = False,
+        reason: str | None = None,
     ) -> int:
         return await self.execute(
-            "INSERT INTO safety_events(user_id, label, pattern, text, alerted, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (user_id, label, pattern, text, int(alerted), iso(now_utc())),
+            "INSERT INTO safety_events(user_id, label, pattern, text, alerted, created_at, tier, means, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (user_id, label, pattern, text, int(alerted), iso(now_utc()), tier, int(means), reason),
         )
 
-    async def last_staff_alert(self, user_id: int) -> datetime | None:
-        row = await self.fetchone(
-            "SELECT MAX(created_at) AS at FROM safety_events WHERE user_id = ? AND alerted = 1", (user_id,)
+    async def set_safety_outcome(self, event_id: int, user_id: int, outcome: str) -> None:
+        """Record how a person answered a check-in (only their own event)."""
+        await self.execute(
+            "UPDATE safety_events SET outcome = ? WHERE id = ? AND user_id = ?", (outcome, event_id, user_id)
         )
+
+    async def last_staff_alert(self, user_id: int, label: str | None = None) -> datetime | None:
+        """When staff were last alerted about this person (about this label, when given)."""
+        if label is None:
+            row = await self.fetchone(
+                "SELECT MAX(created_at) AS at FROM safety_events WHERE user_id = ? AND alerted = 1", (user_id,)
+            )
+        else:
+            row = await self.fetchone(
+                "SELECT MAX(created_at) AS at FROM safety_events WHERE user_id = ? AND alerted = 1 AND label = ?",
+                (user_id, label),
+            )
         return datetime.fromisoformat(row["at"]) if row and row["at"] else None
+
+    async def recent_alerts(self, user_id: int, since: datetime) -> list[dict[str, Any]]:
+        """The alerts staff got about this person since `since`: label and whether a means was named."""
+        rows = await self.fetchall(
+            "SELECT label, means, created_at FROM safety_events "
+            "WHERE user_id = ? AND alerted = 1 AND created_at >= ? ORDER BY id",
+            (user_id, iso(since)),
+        )
+        return [dict(row) for row in rows]
 
     async def safety_events(self, user_id: int | None = None) -> list[dict[str, Any]]:
         if user_id is None:
@@ -240,7 +403,7 @@ class Store:
 
     async def due_outbox(self, limit: int = 20) -> list[aiosqlite.Row]:
         return await self.fetchall(
-            "SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            "SELECT * FROM outbox WHERE delivered_at IS NULL AND set_aside_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (iso(now_utc()), limit),
         )
 
@@ -288,7 +451,7 @@ class Store:
                 (
                     "message copies",
                     "DELETE FROM outbox WHERE user_id = ? AND "
-                    "(delivered_at IS NOT NULL OR json_extract(payload, '$.kind') IS NOT 'safety_alert')",
+                    "(delivered_at IS NOT NULL OR set_aside_at IS NOT NULL OR json_extract(payload, '$.kind') IS NOT 'safety_alert')",
                     (user_id,),
                 ),
             ):
@@ -296,4 +459,17 @@ class Store:
                 erased[kind] = erased.get(kind, 0) + max(cursor.rowcount, 0)
             return erased
 
-        return await self.transaction(work)
+        erased = await self.transaction(work)
+        self.scrub_soon()  # what was erased must not linger in the write-ahead log either
+        return erased
+
+
+class _Probed(Exception):
+    """Raised inside the write probe's transaction so that it rolls back."""
+
+
+def _reason(error: BaseException) -> str:
+    """An error's own words (SQLite's or the OS's), without a traceback: "database or disk is full"."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

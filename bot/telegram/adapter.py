@@ -113,6 +113,7 @@ def _incoming(
         media=media,
         channel=CHANNEL,
         received_at=message.date or utcnow(),
+        language_code=user.language_code,
     )
 
 
@@ -148,8 +149,11 @@ def _route_callback(query: CallbackQuery, codec: CallbackCodec, staff_chat_id: i
     if chat.type != Chat.PRIVATE:
         return Ignored("callback outside a private chat", callback_query_id=query.id)
     user = query.from_user
+    if chat.id != user.id:
+        # A private chat is one person's: a press claiming another's chat runs no turn and sends nothing there.
+        return Ignored("callback from someone else's private chat", callback_query_id=query.id)
     # Never act on someone else's data: the tag binds the button to the person it was made for.
-    payload = codec.decode(query.data, owner_id=user.id) if chat.id == user.id else None
+    payload = codec.decode(query.data, owner_id=user.id)
     incoming = Incoming(
         user_id=user.id,
         kind="button",
@@ -157,6 +161,7 @@ def _route_callback(query: CallbackQuery, codec: CallbackCodec, staff_chat_id: i
         first_name=user.first_name or "",
         username=user.username,
         channel=CHANNEL,
+        language_code=user.language_code,
     )
     return PrivateTurn(
         incoming=incoming,

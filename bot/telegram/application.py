@@ -1,21 +1,21 @@
 """Build and run python-telegram-bot's `Application`: polling by default, a webhook when configured.
 
 The application owns the engine's lifetime (opened in `post_init`, closed in
-`post_shutdown`), registers the command menu, and schedules the outbox drain. Tests
-and embedders use `start_application` / `stop_application`, which follow the same
-order as `run_polling` without taking over the event loop.
+`post_shutdown`), registers the command menu, and schedules the outbox drain. Running,
+watching and stopping it is `bot.telegram.lifecycle`; tests and embedders use its
+`start_application` / `stop_application` (re-exported here), which follow the same order
+as `run_polling` without taking over the event loop.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
-from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -26,16 +26,37 @@ from bot.storage.inbox_store import InboxStore
 from bot.storage.store import Store
 from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.errors import hash_id, make_error_handler, with_retries
+from bot.telegram.errors import DEFAULT_ATTEMPTS, hash_id, make_error_handler, with_retries
 from bot.telegram.inbox import DurableUpdateQueue
+from bot.telegram.lifecycle import (
+    ALLOWED_UPDATES,
+    Polling,
+    Webhook,
+    serve,
+    start_application,
+    stop_application,
+    webhook_path,
+)
 from bot.telegram.outbox import DeliveryRouter, Outbox, OutboxDrainer
 from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
+from bot.telegram.updates import UpdatesRequest
 
 if TYPE_CHECKING:
+    from bot.catalog.loader import Catalog
     from bot.config import Settings
 
+__all__ = [
+    "ALLOWED_UPDATES",
+    "Polling",
+    "Webhook",
+    "build_application",
+    "run_telegram",
+    "start_application",
+    "stop_application",
+    "webhook_path",
+]
+
 LOGGER: Final = logging.getLogger("bot.telegram")
-ALLOWED_UPDATES: Final = ["message", "edited_message", "callback_query"]
 OUTBOX_INTERVAL_SECONDS: Final = 5.0
 MAINTENANCE_INTERVAL: Final = 6 * 3600.0
 MAINTENANCE_FIRST: Final = 60.0
@@ -68,24 +89,6 @@ class Engine(DialogueEngine, Outbox, Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Polling:
-    """Long polling; `timeout` is the getUpdates long-poll in seconds."""
-
-    timeout: float = 10.0
-    interval: float = 0.0
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """A webhook served by python-telegram-bot itself, with Telegram's secret-token check."""
-
-    url: str
-    listen: str
-    port: int
-    secret_token: str
-
-
 def bot_commands() -> list[BotCommand]:
     """The command menu registered with `set_my_commands`."""
     return [BotCommand(command, description) for command, description in COMMANDS]
@@ -97,11 +100,6 @@ def file_base_url(base_url: str) -> str:
     if stem.endswith("/bot"):
         return f"{stem[: -len('/bot')]}/file/bot"
     return f"{stem}/file/bot"
-
-
-def webhook_path(url: str) -> str:
-    """The path python-telegram-bot listens on for a public webhook URL."""
-    return urlparse(url).path.strip("/")
 
 
 def derive_webhook_secret(token: str) -> str:
@@ -152,14 +150,18 @@ def build_application(
     delivery_router: DeliveryRouter | None = None,
     outbox_interval: float = OUTBOX_INTERVAL_SECONDS,
     max_running: int = DEFAULT_MAX_RUNNING,
+    send_attempts: int = DEFAULT_ATTEMPTS,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's `Application`: one handler routing everything, per-person ordering, rate limiting.
 
     staff_handler: receives every update from STAFF_CHAT_ID (and must answer its callback queries).
     delivery_router: takes the outbox deliveries it `handles` (e.g. handoff relays into forum topics).
+    send_attempts: tries of a person's reply before the rest of the turn goes to the outbox.
     """
     token = bot_token(settings)
     builder = ApplicationBuilder().token(token).concurrent_updates(PerUserUpdateProcessor(max_running=max_running))
+    # An update the library cannot read, or a lone surrogate, must not stop polling (bot/telegram/updates.py).
+    builder = builder.get_updates_request(UpdatesRequest())
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url).base_file_url(file_base_url(settings.telegram_base_url))
     if settings.rate_limiter:
@@ -177,6 +179,7 @@ def build_application(
         staff_chat_id=settings.staff_chat_id,
         staff_handler=staff_handler,
         pseudonym=pseudonym,
+        attempts=send_attempts,
     )
     channel.on_handled = inbox.handled if inbox is not None else None
     drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id, router=delivery_router)
@@ -189,6 +192,11 @@ def build_application(
             await with_retries(lambda: application.bot.set_my_commands(bot_commands()), what="set_my_commands")
         except TelegramError as error:
             LOGGER.warning("command menu not registered error=%s", type(error).__name__)
+        try:
+            # Replies still waiting from before the restart go out before anything new is answered.
+            await drainer.drain(application.bot)
+        except Exception:  # noqa: BLE001 - the repeating job retries; starting must not wait on it
+            LOGGER.exception("outbox not drained at start")
         if application.job_queue is not None:
             application.job_queue.run_repeating(drainer.job, interval=outbox_interval, first=outbox_interval, name="outbox")
             application.job_queue.run_repeating(
@@ -208,63 +216,19 @@ def build_application(
     return application
 
 
-def _log_polling_error(error: TelegramError) -> None:
-    LOGGER.warning("polling failed error=%s; python-telegram-bot retries", type(error).__name__)
+def run_telegram(settings: Settings, catalog: Catalog | None = None) -> int:
+    """Run the bot until SIGTERM/SIGINT or a fatal fault: long polling, or a webhook when WEBHOOK_URL is set.
 
-
-async def start_application(application: Application[Any, Any, Any, Any, Any, Any], mode: Polling | Webhook = Polling()) -> None:
-    """Start like `run_polling`/`run_webhook` do (initialize, post_init, updater, start), in the running loop."""
-    updater = application.updater
-    if updater is None:
-        raise ConfigError(["the application was built without an updater"])
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        if isinstance(mode, Webhook):
-            await updater.start_webhook(
-                listen=mode.listen,
-                port=mode.port,
-                url_path=webhook_path(mode.url),
-                webhook_url=mode.url,
-                secret_token=mode.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            await updater.start_polling(
-                timeout=mode.timeout,
-                poll_interval=mode.interval,
-                allowed_updates=ALLOWED_UPDATES,
-                error_callback=_log_polling_error,
-            )
-        await application.start()
-    except BaseException:
-        await stop_application(application)
-        raise
-
-
-async def stop_application(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Stop in `run_polling`'s order: updater, application, shutdown, post_shutdown (closes the engine)."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
-    await application.shutdown()
-    if application.post_shutdown is not None:
-        await application.post_shutdown(application)
-
-
-def run_telegram(settings: Settings) -> None:
-    """Run the bot until interrupted: long polling, or a webhook when WEBHOOK_URL is set."""
+    catalog: the content already loaded and checked at start-up (else it is loaded here).
+    Returns the process exit code (`bot.exit_codes`): 0 for a stop that was asked for.
+    """
     # Opt in to python-telegram-bot 22's timedelta durations; the int form warns on every flood wait.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bot.app import build_engine  # imported here: bot.app wires this module in
 
     from bot.telegram.staff import staff_side
 
-    engine = build_engine(settings)
+    engine = build_engine(settings, catalog)
     staff = staff_side(engine, staff_chat_id=settings.staff_chat_id, admin_user_ids=settings.admin_user_ids)
     if staff is None:
         application = build_application(settings, engine)
@@ -274,14 +238,6 @@ def run_telegram(settings: Settings) -> None:
     webhook = webhook_from_settings(settings)
     if webhook is None:
         LOGGER.info("telegram mode=polling")
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-        return
-    LOGGER.info("telegram mode=webhook listen=%s port=%s", webhook.listen, webhook.port)
-    application.run_webhook(
-        listen=webhook.listen,
-        port=webhook.port,
-        url_path=webhook_path(webhook.url),
-        webhook_url=webhook.url,
-        secret_token=webhook.secret_token,
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    else:
+        LOGGER.info("telegram mode=webhook listen=%s port=%s", webhook.listen, webhook.port)
+    return asyncio.run(serve(application, webhook or Polling()))

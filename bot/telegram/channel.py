@@ -3,7 +3,8 @@
 Registration stays minimal (one `TypeHandler`): which update goes where is decided by
 `adapter.route_update`, and what to say by the engine. This module only moves data
 between the two and Telegram: answer the button press at once (no spinning button),
-ask the engine, send or edit, and nudge the outbox.
+ask the engine, send or edit, and nudge the outbox. Replies Telegram does not take within
+the quick retries go to the outbox instead of being dropped (see `bot.telegram.late`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from bot.engine.replies import Incoming, Reply
 from bot.telegram.adapter import GroupMessage, Ignored, PrivateTurn, StaffUpdate, route_update
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import DEFAULT_ATTEMPTS, hash_id, is_not_modified, with_retries
-from bot.telegram.render import Outgoing, RenderTexts, keyboard_removed, render_reply
+from bot.telegram.late import Backlog, for_later, late_kind
+from bot.telegram.render import Outgoing, RenderTexts, keyboard_removed, render_reply, split_reply
 
 LOGGER: Final = logging.getLogger("bot.telegram")
 
@@ -41,6 +43,8 @@ class TextSource(Protocol):
 
     def get(self, key: str, **extra: str) -> str: ...
 
+    def in_language(self, language: str | None) -> TextSource: ...
+
 
 class DialogueEngine(Protocol):
     """What the channel needs from `bot.engine.core.Engine`."""
@@ -51,6 +55,12 @@ class DialogueEngine(Protocol):
     async def handle(self, incoming: Incoming) -> list[Reply]: ...
 
     async def remember_once(self, key: str) -> bool: ...
+
+    async def enqueue(
+        self, reply: Reply, *, chat_id: int | None, thread_id: int | None = None, kind: str = "message", user_id: int | None = None
+    ) -> int:
+        """Queue `reply` in the outbox (delivered and retried by `OutboxDrainer`); returns its id."""
+        ...
 
 
 async def ignore_staff_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,8 +86,9 @@ def content_text(texts: TextSource, key: str, default: str, **extra: str) -> str
     return default.format(**extra)
 
 
-def render_texts(texts: TextSource) -> RenderTexts:
-    """The renderer's words from content, keeping the defaults for any key content lacks."""
+def render_texts(texts: TextSource, language: str = "en") -> RenderTexts:
+    """The renderer's words from content in the reply's language, keeping the defaults for any key content lacks."""
+    texts = texts.in_language(language)
     defaults = RenderTexts()
     return RenderTexts(
         share_contact=content_text(texts, "share_contact_label", defaults.share_contact),
@@ -123,6 +134,8 @@ class TelegramChannel:
         self.attempts = attempts
         self._contact_keyboard_open: set[int] = set()
         self._groups_answered: set[int] = set()
+        # Chats whose late replies are still in the outbox (the drainer reports them settled).
+        self.backlog = Backlog()
         # Told each update id once it is handled (the durable inbox), so a restart does not handle it again.
         self.on_handled: Callable[[int], Awaitable[None]] | None = None
 
@@ -170,12 +183,50 @@ class TelegramChannel:
             replies = [Reply(key=f"text.{ERROR_KEY}", text=content_text(self.engine.texts, ERROR_KEY, DEFAULT_ERROR))]
         LOGGER.debug("turn user=%s kind=%s replies=%s", self.pseudonym(incoming.user_id), incoming.kind, [r.key for r in replies])
         try:
-            await self.send_replies(bot, turn.chat_id, replies, pressed_message_id=turn.pressed_message_id)
+            await self._show_turn(bot, turn, replies)
         except Forbidden:
             LOGGER.info("user=%s blocked the bot; replies dropped", self.pseudonym(incoming.user_id))
         finally:
             if self.on_replied is not None:
                 self.on_replied()
+
+    async def _show_turn(self, bot: Bot, turn: PrivateTurn, replies: Sequence[Reply]) -> None:
+        """Send a turn's replies chunk by chunk; what Telegram does not take in time goes to the outbox.
+
+        Raises Forbidden (the person blocked the bot: nothing more can reach them).
+        """
+        pieces = [piece for reply in replies for piece in split_reply(reply)]
+        who = self.pseudonym(turn.incoming.user_id)
+        if self.backlog.waiting(turn.chat_id):
+            # Order matters: replies from before an outage are still on their way.
+            await self._send_later(turn, pieces)
+            return
+        for index, piece in enumerate(pieces):
+            pressed = turn.pressed_message_id if index == 0 else None
+            try:
+                await self.send_replies(bot, turn.chat_id, [piece], pressed_message_id=pressed)
+            except Forbidden:
+                raise
+            except BadRequest as error:
+                LOGGER.warning("reply not shown user=%s key=%s error=%s", who, piece.key, type(error).__name__)
+            except TelegramError as error:
+                LOGGER.warning(
+                    "telegram unreachable user=%s error=%s; %d replies go to the outbox", who, type(error).__name__, len(pieces) - index
+                )
+                await self._send_later(turn, pieces[index:])
+                return
+
+    async def _send_later(self, turn: PrivateTurn, pieces: Sequence[Reply]) -> None:
+        """Queue replies for the outbox, in order, under the kind that says how late they may still go out."""
+        for piece in pieces:
+            try:
+                delivery_id = await self.engine.enqueue(
+                    for_later(piece), chat_id=turn.chat_id, kind=late_kind(piece), user_id=turn.incoming.user_id
+                )
+            except Exception:  # noqa: BLE001 - the database is failing too; the next replies may still be kept
+                LOGGER.exception("reply lost user=%s key=%s: not queued", self.pseudonym(turn.incoming.user_id), piece.key)
+                continue
+            self.backlog.add(turn.chat_id, delivery_id)
 
     async def _answer_group(self, bot: Bot, chat_id: int) -> None:
         """Tell a group once that the bot talks privately; every later message there is ignored."""
@@ -208,7 +259,7 @@ class TelegramChannel:
         identical edit counts as shown. Raises the Telegram error that stopped it.
         """
         tries = attempts or self.attempts
-        messages = [message for reply in replies for message in render_reply(reply, self.codec, chat_id, render_texts(self.engine.texts))]
+        messages = [message for reply in replies for message in render_reply(reply, self.codec, chat_id, render_texts(self.engine.texts, reply.language))]
         messages, still_open = with_contact_keyboard_removed(messages, chat_id in self._contact_keyboard_open)
         if still_open:
             self._contact_keyboard_open.add(chat_id)

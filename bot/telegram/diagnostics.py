@@ -48,6 +48,13 @@ async def _staff_checks(bot: Bot, settings: Settings, findings: list[Finding]) -
     except TelegramError as error:
         findings.append(("fail", f"The staff group {settings.staff_chat_id} cannot be reached: {error.message}. Is the bot a member?"))
         return
+    except Exception as error:  # noqa: BLE001 - e.g. a Bot API server answering in a form the library does not know
+        findings.append((
+            "warn",
+            f"The staff group's details could not be read ({type(error).__name__}): the bot posts there as in a "
+            "plain group, without topics. Check TELEGRAM_BASE_URL's Bot API server and python-telegram-bot versions.",
+        ))
+        return
     findings.append(("ok", f"The staff group is reachable: {chat.title or chat.id}."))
     member = await bot.get_chat_member(settings.staff_chat_id, bot.bot.id)
     if member.status != "administrator":

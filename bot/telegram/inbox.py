@@ -27,6 +27,20 @@ from bot.storage.inbox_store import InboxStore
 LOGGER: Final = logging.getLogger("bot.telegram.inbox")
 
 
+def stored_body(update: Update) -> str:
+    """The update as JSON text SQLite can always store.
+
+    Readable UTF-8 when possible; a string no encoder accepts (a lone surrogate, which
+    ingress normally replaces) is kept as a JSON escape, and reads back unchanged.
+    """
+    body = json.dumps(update.to_dict(), ensure_ascii=False)
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(update.to_dict(), ensure_ascii=True)
+    return body
+
+
 class DurableUpdateQueue(asyncio.Queue[object]):
     """An `asyncio.Queue` for `ApplicationBuilder.update_queue` that keeps updates in the inbox."""
 
@@ -35,15 +49,21 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         self.inbox = inbox
 
     async def put(self, item: object) -> None:
-        """Store, then queue; an update received before is not queued again."""
+        """Store, then queue; an update received before is not queued again.
+
+        Never raises for an update: the updater calls this inside its polling loop, and an
+        exception here would end polling for everyone. An update that cannot be stored is
+        still handled now; it is only not kept for a restart.
+        """
         if isinstance(item, Update):
             try:
-                if not await self.inbox.receive(item.update_id, json.dumps(item.to_dict(), ensure_ascii=False)):
+                if not await self.inbox.receive(item.update_id, stored_body(item)):
                     LOGGER.info("update=%s received again; dropped", item.update_id)
                     return
-            except (StorageError, sqlite3.Error):
-                # Without the database the update is still handled now; it is only not kept for a restart.
-                LOGGER.warning("update=%s not stored in the inbox", item.update_id)
+            except (StorageError, sqlite3.Error) as error:
+                LOGGER.warning("update=%s not stored in the inbox error=%s", item.update_id, type(error).__name__)
+            except Exception:  # noqa: BLE001 - see the docstring: polling must go on
+                LOGGER.exception("update=%s not stored in the inbox", item.update_id)
         await super().put(item)
 
     async def replay(self, bot: Bot) -> int:

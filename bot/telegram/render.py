@@ -7,7 +7,7 @@ so that is what the splitter measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, TypeAlias
 
 from telegram import (
@@ -125,6 +125,22 @@ def render_reply(reply: Reply, codec: CallbackCodec, owner_id: int, texts: Rende
         first = messages[0]
         messages[0] = Outgoing(text=first.text, markup=first.markup, may_edit=True)
     return messages
+
+
+def split_reply(reply: Reply, limit: int = MAX_MESSAGE_UNITS) -> list[Reply]:
+    """`reply` as one reply per message-sized chunk, rendering exactly as `reply` does.
+
+    Sending can then stop between two chunks and resume later without repeating one.
+    """
+    chunks = split_text(reply.text, limit)
+    if len(chunks) <= 1:
+        return [reply]
+    first_edits = reply.edit_previous and not reply.request_contact
+    head = [
+        replace(reply, text=chunk, buttons=(), request_contact=False, edit_previous=first_edits and index == 0)
+        for index, chunk in enumerate(chunks[:-1])
+    ]
+    return [*head, replace(reply, text=chunks[-1], edit_previous=False)]
 
 
 def keyboard_removed(message: Outgoing) -> Outgoing:

@@ -7,7 +7,10 @@ Two jobs, both thin around the engine's channel-neutral staff side:
     result (a new message, an edited card, a notice on the pressed button).
   * `StaffTelegram.deliver` sends handoff messages from the outbox: in a forum it creates
     the person's topic once (again if staff deleted it, reopening it if they closed it),
-    and reports every posted message id so staff replies find the person.
+    and reports every posted message id so staff replies find the person. When the staff
+    group's details or a new topic cannot be read (a Bot API server answering in a form
+    the library does not know), it falls back to the plain-group mode: one header per
+    message instead of topics. Anything else it raises is the drainer's to isolate.
 """
 
 from __future__ import annotations
@@ -216,19 +219,36 @@ class StaffTelegram:
         return delivery.chat_id is None and getattr(delivery, "kind", "") in HANDOFF_STAFF_KINDS
 
     async def is_forum(self, bot: Bot) -> bool:
-        """Whether the staff group has topics enabled (asked again every few minutes: staff may switch it)."""
+        """Whether the staff group has topics enabled (asked again every few minutes: staff may switch it).
+
+        On any error the answer is the plain-group mode (or the last known one while Telegram is
+        briefly unreachable): a person's message is better posted with a header than held back.
+        """
         if self._forum is not None and time.monotonic() - self._forum_checked < FORUM_CHECK_SECONDS:
             return self._forum
         try:
             chat = await with_retries(lambda: bot.get_chat(self.staff_chat_id), attempts=SEND_ATTEMPTS, what="get_chat")
+            forum = bool(chat.is_forum)
         except TelegramError as error:
             LOGGER.warning("staff chat not readable error=%s", type(error).__name__)
             return bool(self._forum)
-        self._forum, self._forum_checked = bool(chat.is_forum), time.monotonic()
-        return self._forum
+        except Exception as error:  # noqa: BLE001 - an answer the library cannot read: asking again soon will not help
+            self._plain_group_mode(f"staff chat answer unreadable error={type(error).__name__}")
+            return False
+        self._forum, self._forum_checked = forum, time.monotonic()
+        return forum
+
+    def _plain_group_mode(self, why: str) -> None:
+        """Use the plain-group mode (a header on each message, no topics) until the next forum check."""
+        LOGGER.warning("%s; posting in the staff group without topics for now", why)
+        self._forum, self._forum_checked = False, time.monotonic()
 
     async def deliver(self, bot: Bot, delivery: Delivery) -> float | None:
-        """Send one handoff delivery to the staff group; None when settled, else seconds until a retry."""
+        """Send one handoff delivery to the staff group; None when settled, else seconds until a retry.
+
+        Telegram's errors are answered here; anything else is raised for the drainer, which retries
+        this delivery alone and sets it aside if it keeps failing. Once sent, it is settled.
+        """
         user_id = delivery.user_id
         lock = self._topic_locks.setdefault(user_id or 0, asyncio.Lock())
         # One delivery per person at a time: a burst of first messages creates one topic, not several.
@@ -243,10 +263,20 @@ class StaffTelegram:
             except TelegramError as error:
                 LOGGER.warning("handoff delivery=%s failed error=%s; retrying", delivery.id, type(error).__name__)
                 return NETWORK_RETRY_SECONDS
-        if user_id is not None:
-            await self.handoff.relay_sent(user_id, sent)
         LOGGER.info("handoff delivery=%s kind=%s sent", delivery.id, delivery.kind)
+        if user_id is not None:
+            await self._remember_sent(delivery, user_id, sent)
         return None
+
+    async def _remember_sent(self, delivery: Delivery, user_id: int, message_ids: list[int]) -> None:
+        """Map the posted messages to the person; failing that costs only reply routing, never a second send."""
+        try:
+            await self.handoff.relay_sent(user_id, message_ids)
+        except Exception as error:  # noqa: BLE001 - the message is out: sending it again would be worse
+            LOGGER.warning(
+                "handoff delivery=%s sent but not mapped error=%s: a reply to it will not reach user=%s",
+                delivery.id, type(error).__name__, hash_id(user_id),
+            )
 
     async def _send_routed(self, bot: Bot, delivery: Delivery, user_id: int | None) -> list[int]:
         forum = await self.is_forum(bot)
@@ -275,6 +305,11 @@ class StaffTelegram:
             topic = await with_retries(lambda: bot.create_forum_topic(self.staff_chat_id, title), attempts=SEND_ATTEMPTS, what="create_topic")
         except BadRequest as error:
             LOGGER.warning("staff topic not created error=%s; posting in the group", type(error).__name__)
+            return None
+        except TelegramError:
+            raise
+        except Exception as error:  # noqa: BLE001 - an unreadable answer: trying again would leave a topic each time
+            self._plain_group_mode(f"staff topic answer unreadable error={type(error).__name__}")
             return None
         await self.handoff.topic_created(user_id, topic.message_thread_id)
         return topic.message_thread_id

@@ -1,0 +1,219 @@
+"""The learned half of the safety check: how likely a message is a crisis or danger at home.
+
+A linear model over the message's normalised text (`bot.nlu.hindi`: Devanagari and romanised
+Hindi meet in one form). Its features are character n-grams of 2 to 5 letters inside each word
+(they survive typos: "sucide", "kil myslf"), words and word pairs (they carry the shape:
+"used to", "what if", "my friend") and 3 to 6 letters across a word break ("d to c"): measured
+on the k-fold, each kind adds recall. All weighted by TF-IDF. Scikit-learn trains it
+(`bot.nlu.safety_training`, `python -m bot train-safety`); what is shipped is plain data in
+models/: a .npz of arrays (vocabulary, idf, weights) and a .json of metadata (what it was
+trained on, the calibration, the thresholds, the k-fold figures). No pickle: loading needs
+numpy only, and reading the data cannot run code.
+
+At run time a message is featurised here exactly as at training (the same `analyse`), then
+scored, then calibrated (Platt scaling per class, fitted on out-of-fold scores) into
+probabilities of crisis, unsafe_at_home and not_crisis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from bot.nlu.hindi import normalise_hindi
+
+CLASSES: Final = ("crisis", "unsafe_at_home", "not_crisis")
+MODELS_DIR: Final = Path(__file__).resolve().parents[2] / "models"
+ARTIFACT_NAME: Final = "safety_classifier"
+CHAR_NGRAMS: Final = (2, 5)
+WORD_NGRAMS: Final = (1, 2)
+CROSS_NGRAMS: Final = (3, 6)
+# The corpus has no message shorter than this; shorter ones ("hi", "stop", "/start") are the lexicon's alone.
+MIN_WORDS: Final = 3
+WORD_CACHE: Final = 50_000  # words whose character n-grams are remembered (a few MB at most)
+
+
+def _char_grams(word: str) -> list[str]:
+    """Character n-grams of one word padded by a space on each side (scikit-learn's char_wb)."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for size in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
+        if len(padded) <= size:
+            grams.append(padded)
+            break
+        grams.extend(padded[start : start + size] for start in range(len(padded) - size + 1))
+    return grams
+
+
+def _word_grams(words: list[str]) -> list[str]:
+    return [*words, *(f"{first} {second}" for first, second in zip(words, words[1:]))]
+
+
+def _cross_grams(words: list[str]) -> list[str]:
+    """Letters across a word break ("d to c", "f my"): the shape of short phrases, typos and all.
+    Every slice of CROSS_NGRAMS letters with a space strictly inside it, each slice once."""
+    joined = f" {' '.join(words)} "
+    inner = [index for index, char in enumerate(joined) if char == " "][1:-1]
+    grams: list[str] = []
+    for size in range(CROSS_NGRAMS[0], CROSS_NGRAMS[1] + 1):
+        done = -1
+        for space in inner:
+            first, last = max(space - size + 2, done + 1), min(space - 1, len(joined) - size)
+            grams.extend(joined[start : start + size] for start in range(first, last + 1))
+            done = max(done, last)
+    return grams
+
+
+def analyse(text: str) -> list[str]:
+    """The features of one message, as training counts them: "c:" character n-grams within
+    words, "w:" words and word pairs, "x:" letters across word breaks."""
+    words = normalise_hindi(text).split()
+    return [
+        *("c:" + gram for word in words for gram in _char_grams(word)),
+        *("w:" + gram for gram in _word_grams(words)),
+        *("x:" + gram for gram in _cross_grams(words)),
+    ]
+
+
+class FeatureIndex:
+    """The vocabulary split by kind, so a message's features are looked up without building the
+    prefixed names, and each word's character n-grams are looked up once (words recur)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.kinds: dict[str, dict[str, int]] = {"c": {}, "w": {}, "x": {}}
+        for index, name in enumerate(names):
+            self.kinds[name[0]][name[2:]] = index
+        self._word_cache: dict[str, tuple[int, ...]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(kind) for kind in self.kinds.values())
+
+    def _of_word(self, word: str) -> tuple[int, ...]:
+        found = self._word_cache.get(word)
+        if found is None:
+            chars = self.kinds["c"]
+            found = tuple(index for gram in _char_grams(word) if (index := chars.get(gram)) is not None)
+            if len(self._word_cache) < WORD_CACHE:
+                self._word_cache[word] = found
+        return found
+
+    def indices(self, words: list[str]) -> list[int]:
+        """The index of every known feature occurrence in the message's words (repeats kept)."""
+        found: list[int] = []
+        for word in words:
+            found.extend(self._of_word(word))
+        for kind, grams in (("w", _word_grams(words)), ("x", _cross_grams(words))):
+            table = self.kinds[kind]
+            found.extend(index for gram in grams if (index := table.get(gram)) is not None)
+        return found
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """On the probability that a message is a crisis or danger at home (1 - P(not_crisis)).
+
+    explicit_floor / hit_floor: from this probability a lexicon hit is at least a check-in (on an
+    explicit pattern / on any other); below it the model is very confident the message is safe
+    (history, a question, a joke...) and the hit is let go (`bot.nlu.safety_check`).
+    """
+
+    alert: float
+    check_in: float
+    explicit_floor: float = 0.0
+    hit_floor: float = 0.0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's reading of one message."""
+
+    label: str  # "crisis" or "unsafe_at_home": the likelier of the two
+    risk: float  # P(crisis) + P(unsafe_at_home)
+    probabilities: tuple[float, float, float]  # in CLASSES order
+
+
+@dataclass(frozen=True)
+class SafetyModel:
+    """The trained model as arrays; `predict` is a few dictionary look-ups and a small product."""
+
+    features: FeatureIndex
+    idf: np.ndarray  # (n_features,)
+    weights: np.ndarray  # (n_features, n_classes)
+    intercept: np.ndarray  # (n_classes,)
+    platt: np.ndarray  # (n_classes, 2): p_k = 1 / (1 + exp(a_k * score_k + b_k)), then normalised
+    thresholds: Thresholds
+    metadata: dict[str, Any]
+
+    def scores(self, text: str) -> np.ndarray:
+        """The linear scores (one per class) of a message."""
+        found = self.features.indices(normalise_hindi(text).split())
+        if not found:
+            return self.intercept.astype(np.float64)
+        indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[indices]
+        values /= np.sqrt(values @ values)
+        return values @ self.weights[indices] + self.intercept
+
+    def applies(self, text: str) -> bool:
+        """Whether the message is long enough for the model to have an opinion (MIN_WORDS words)."""
+        return len(normalise_hindi(text).split()) >= MIN_WORDS
+
+    def predict(self, text: str) -> Prediction:
+        """Calibrated probabilities and the safety label the message is likelier to carry."""
+        probabilities = calibrate(self.scores(text)[None, :], self.platt)[0]
+        crisis, unsafe, _ = (float(p) for p in probabilities)
+        label = "crisis" if crisis >= unsafe else "unsafe_at_home"
+        return Prediction(label, crisis + unsafe, (crisis, unsafe, float(probabilities[2])))
+
+
+def calibrate(scores: np.ndarray, platt: np.ndarray) -> np.ndarray:
+    """Platt scaling of each class's score, normalised to sum to one (scikit-learn's multiclass
+    sigmoid calibration); rows of `scores` are messages."""
+    logits = scores * platt[:, 0] + platt[:, 1]
+    sigmoid = 1.0 / (1.0 + np.exp(np.clip(logits, -500, 500)))
+    total = sigmoid.sum(axis=1, keepdims=True)
+    total[total == 0] = 1.0
+    return sigmoid / total
+
+
+def artifact_paths(directory: Path = MODELS_DIR) -> tuple[Path, Path]:
+    """(arrays .npz, metadata .json) of the shipped model."""
+    return directory / f"{ARTIFACT_NAME}.npz", directory / f"{ARTIFACT_NAME}.json"
+
+
+def model_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any]) -> SafetyModel:
+    """The model from its arrays (as written by training) and its metadata."""
+    # The feature names are stored as one UTF-8 text, a name a line: compact, and no pickle.
+    names = arrays["features"].tobytes().decode("utf-8").split("\n")
+    return SafetyModel(
+        features=FeatureIndex(names),
+        idf=arrays["idf"].astype(np.float64),
+        weights=arrays["weights"].astype(np.float64),
+        intercept=arrays["intercept"].astype(np.float64),
+        platt=arrays["platt"].astype(np.float64),
+        thresholds=Thresholds(**metadata["thresholds"]),
+        metadata=metadata,
+    )
+
+
+def load_model(directory: Path = MODELS_DIR) -> SafetyModel:
+    """Read the shipped model (numpy only, pickle refused); FileNotFoundError when it was never trained."""
+    arrays_path, meta_path = artifact_paths(directory)
+    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    with np.load(arrays_path, allow_pickle=False) as arrays:
+        return model_from_arrays({name: arrays[name] for name in arrays.files}, metadata)
+
+
+@cache
+def shipped_model() -> SafetyModel | None:
+    """The model in models/, loaded once per process (None when it was never trained)."""
+    try:
+        return load_model(MODELS_DIR)
+    except FileNotFoundError:
+        return None
