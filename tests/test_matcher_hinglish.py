@@ -15,21 +15,12 @@ import pytest
 from bot.evaluation.intent_eval import Prediction, compute_metrics
 from bot.nlu.language import detect_language
 from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher
-from tests.test_matcher import FAQ_IDS, Shipped, load_intents
+from tests.test_matcher import FAQ_IDS, Shipped, load_intents, matcher, shipped  # noqa: F401 - the same fixtures
 
 ROOT = Path(__file__).parents[1]
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 
 
-@pytest.fixture(scope="module")
-def shipped() -> Shipped:
-    return load_intents(ROOT / "intents")
-
-
-@pytest.fixture(scope="module")
-def matcher(shipped: Shipped) -> Matcher:
-    examples, vocabulary = shipped
-    return Matcher.build(examples, vocabulary)
 
 
 # --- both scripts meet ----------------------------------------------------------------
