@@ -453,22 +453,27 @@ async def test_e2e_forum_handoff_both_ways_through_the_bot_api(standin: BotApiSt
         await until(recreated)
 
 
+async def first_relayed_message(standin: BotApiStandIn, application: AnyApplication, group: ChatState) -> tuple[Any, Any]:
+    """A person asks for the team and writes "can we talk?"; returns them and that message as staff see it."""
+    asha = person(standin, application)
+    await asha.says("/start")
+    await asha.says("/human")
+    await asha.presses("Yes, connect me")
+    await asha.says("can we talk?")
+
+    async def relayed() -> bool:
+        return any(text.endswith("can we talk?") for text in texts_in(standin, group.id))
+
+    await until(relayed)
+    return asha, next(m for m in standin.shown(group.id) if m.text.endswith("can we talk?"))
+
+
 async def test_e2e_plain_group_reply_routing_and_ending(standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, clock: Clock) -> None:
     group = standin.add_group("Alumaura staff")
     meera = standin.new_user("Meera")
     standin.add_member(group, meera)
     async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, _, _):
-        asha = person(standin, application)
-        await asha.says("/start")
-        await asha.says("/human")
-        await asha.presses("Yes, connect me")
-        await asha.says("can we talk?")
-
-        async def relayed() -> bool:
-            return any(text.endswith("can we talk?") for text in texts_in(standin, group.id))
-
-        await until(relayed)
-        message = next(m for m in standin.shown(group.id) if m.text.endswith("can we talk?"))
+        asha, message = await first_relayed_message(standin, application, group)
         assert message.text.startswith("💬 Asha (#") and message.thread_id is None
         standin.group_message(meera, group, "Of course we can.", reply_to=message)
         await settle(standin, application)

@@ -35,7 +35,7 @@ from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, TgUser
 from tests.telegram_helpers import AnyApplication, make_settings, person, settle
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
 from tests.test_booking import Clock
-from tests.test_handoff import clock, staffed_bot, texts_in, until  # noqa: F401 - clock is a fixture
+from tests.test_handoff import clock, first_relayed_message, staffed_bot, texts_in, until  # noqa: F401 - clock is a fixture
 
 # A card whose button cannot be signed within Telegram's 64 bytes: rendering it raises, every time.
 POISON = Reply(key="text.staff_booking_card", text="Booking request #2", buttons=((Button("Claim", "staff:claim:" + "2" * 60),),))
@@ -177,17 +177,7 @@ async def test_a_getchat_answer_the_library_cannot_read_means_the_plain_group_mo
 
     monkeypatch.setattr(standin, "_api_getchat", older_server_getchat)
     async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, _, _):
-        asha = person(standin, application)
-        await asha.says("/start")
-        await asha.says("/human")
-        await asha.presses("Yes, connect me")
-        await asha.says("can we talk?")
-
-        async def relayed() -> bool:
-            return any(text.endswith("can we talk?") for text in texts_in(standin, group.id))
-
-        await until(relayed)
-        message = next(m for m in standin.shown(group.id) if m.text.endswith("can we talk?"))
+        asha, message = await first_relayed_message(standin, application, group)
         assert message.text.startswith("💬 Asha (#") and message.thread_id is None, "posted with a header, as in a plain group"
         assert standin.calls_of("createForumTopic") == []
         standin.group_message(meera, group, "Of course we can.", reply_to=message)
