@@ -96,7 +96,7 @@ class HoldingStandIn(BotApiStandIn):
         return updates
 
 
-def bot_environment(standin: BotApiStandIn, database: Path, staff_chat_id: int, **extra: str) -> dict[str, str]:
+def bot_environment(standin: BotApiStandIn, database: Path, staff_chat_id: int | None = None, **extra: str) -> dict[str, str]:
     """The environment of `python -m bot run` against the stand-in (nothing inherited that configures the bot)."""
     env = {
         key: value
@@ -108,12 +108,13 @@ def bot_environment(standin: BotApiStandIn, database: Path, staff_chat_id: int, 
         TELEGRAM_BOT_TOKEN=standin.token,
         TELEGRAM_BASE_URL=standin.base_url,
         DATABASE_PATH=str(database),
-        STAFF_CHAT_ID=str(staff_chat_id),
         PTB_TIMEDELTA="true",
         RATE_LIMITER="false",
         LOG_LEVEL="INFO",
         **extra,
     )
+    if staff_chat_id is not None:
+        env["STAFF_CHAT_ID"] = str(staff_chat_id)
     return env
 
 

@@ -8,7 +8,6 @@ getUpdates (so it is in the application's queue) and the queue is drained.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -22,12 +21,13 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.app import build_engine
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.engine.replies import Button, Incoming, Reply
 from bot.telegram.application import Polling, build_application, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.render import render_reply
 from tests.botapi_standin import BOT_ID, BotApiStandIn, Shown, TgUser
+from tests.load_process import bot_environment
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 SETTLE_TIMEOUT = 10.0
@@ -123,22 +123,8 @@ class Person:
 
 
 def process_env(standin: BotApiStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of `python -m bot run` against the stand-in; nothing inherited configures the bot."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "WEBHOOK_", "STAFF_", "DATABASE_", "CONTENT_", "ADMIN_", "RATE_", "LOG_"))
-    }
-    env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        TELEGRAM_BOT_TOKEN=standin.token,
-        TELEGRAM_BASE_URL=standin.base_url,
-        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
-        RATE_LIMITER="false",
-        LOG_LEVEL="INFO",
-        **extra,
-    )
-    return env
+    """The environment of `python -m bot run` against the stand-in, on a database in tmp_path."""
+    return bot_environment(standin, tmp_path / "bot.sqlite3", **extra)
 
 
 async def start_process(standin: BotApiStandIn, tmp_path: Path, **extra: str) -> asyncio.subprocess.Process:
