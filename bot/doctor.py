@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
 from bot.catalog.loader import Catalog, load_catalog
+from bot.catalog.models import Centre
 from bot.config import Settings, path_problems
 from bot.engine.key_check import KeyStatus, inspect_key
 from bot.engine.sealing import Sealer
@@ -82,8 +83,7 @@ def check_content(settings: Settings, findings: Findings) -> Catalog | None:
         findings.add("fail", f"The content has {len(report.errors)} problem(s); run `python -m bot check` to see them.")
     else:
         findings.add("ok", f"The content is valid ({len(catalog.examples)} intents, {len(catalog.answers)} answers).")
-    centre = catalog.centre
-    placeholders = [name for name in ("address", "website", "phone", "email", "staff_hours_text") if "placeholder" in getattr(centre, name).lower()]
+    placeholders = centre_placeholders(catalog.centre)
     if placeholders:
         findings.add("warn", f"content/centre.yaml still has placeholders for: {', '.join(placeholders)}. Fill in the centre's real details.")
     check_translations(catalog, findings)
@@ -97,6 +97,19 @@ def check_content(settings: Settings, findings: Findings) -> Catalog | None:
         f"(content/crisis_lines.yaml; each has its source). An outdated number in a crisis is a harm.",
     )
     return catalog
+
+
+def centre_placeholders(centre: Centre) -> list[str]:
+    """The centre's details still holding a shipped placeholder: its contact details, then each
+    topic's fact (`topics.fees.fact`) and its translations (`topics.fees.fact_in.hi`)."""
+    found = [name for name in ("address", "website", "phone", "email", "staff_hours_text") if "placeholder" in getattr(centre, name).lower()]
+    for topic_id, topic in centre.topics.items():
+        if topic.fact is not None and "placeholder" in topic.fact.lower():
+            found.append(f"topics.{topic_id}.fact")
+        found.extend(
+            f"topics.{topic_id}.fact_in.{language}" for language, fact in topic.fact_in.items() if "placeholder" in fact.lower()
+        )
+    return found
 
 
 def check_translations(catalog: Catalog, findings: Findings) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.doctor import run_doctor
+from bot.catalog.loader import Catalog
+from bot.catalog.models import CentreTopic
+from bot.doctor import centre_placeholders, run_doctor
 from tests.botapi_standin import BOT_ID, BotApiStandIn, TgUser
 from tests.conftest import make_settings
 from tests.telegram_helpers import make_settings as standin_settings
@@ -26,6 +28,21 @@ async def test_a_fresh_terminal_setup_is_not_broken_but_lists_what_to_fill_in(tm
     assert "TELEGRAM_BOT_TOKEN is not set" in report
     assert "placeholders" in report, "the centre is reminded to fill in its details"
     assert "crisis lines" in report, "and to confirm the crisis lines"
+
+
+async def test_placeholders_left_in_the_centre_topic_facts_are_named(tmp_path: Path, catalog: Catalog) -> None:
+    _, report = await doctor(make_settings(tmp_path))
+    assert "topics.fees.fact" in report, "the shipped fees fact is a placeholder"
+    topics = {
+        "fees": CentreTopic(fact="₹2,000 for 50 minutes", fact_in={"hi": "[placeholder: Hindi fee]"}, words=["fees"]),
+        "online": CentreTopic(fact="[Placeholder: online]", words=["online"]),
+        "location": CentreTopic(words=["where"]),
+    }
+    filled = catalog.centre.model_copy(update={"address": "12 MG Road", "topics": topics})
+    found = centre_placeholders(filled)
+    assert "address" not in found and "topics.fees.fact" not in found, "a filled-in detail is not flagged"
+    assert "topics.fees.fact_in.hi" in found and "topics.online.fact" in found
+    assert not any(name.startswith("topics.location") for name in found), "a topic without a fact has nothing to fill"
 
 
 async def test_bad_configuration_is_named(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from bot.evaluation.intent_eval import (
     evaluate_intents,
     format_report,
     report_to_json,
+    tradeoff_curve,
 )
 from bot.nlu.matcher import Matcher
 from tests.test_matcher import load_intents
@@ -71,11 +72,11 @@ def test_confusion_table_counts_outcomes_per_expected_intent() -> None:
 
 def test_json_report_keeps_its_public_shape() -> None:
     data = report_to_json(evaluate_intents(ROWS, scripted))
-    assert set(data) == {"n", "metrics", "predictions"}
+    assert {"n", "metrics", "predictions"} <= set(data)  # fields are only ever added (tradeoff since)
     assert data["n"] == len(ROWS)
     assert {"top1_accuracy", "answered_or_offered", "confident_wrong", "oos_rejection"} <= set(data["metrics"])
     fields = {"text", "expected", "predicted", "top", "candidates", "score", "decision"}
-    assert all(set(p) == fields for p in data["predictions"])
+    assert all(fields <= set(p) for p in data["predictions"])
     assert data["predictions"][2]["candidates"] == ["red_flags", "suspect_partner"]
     json.dumps(data)  # plain JSON all the way down
 
@@ -111,17 +112,33 @@ def _understand_with(matcher: Matcher):
     return understand
 
 
-def test_development_set_meets_the_targets() -> None:
-    path = EVAL_DIR / "dev-intents.jsonl"
+def _dev_metrics(name: str) -> dict[str, float]:
+    path = EVAL_DIR / name
     if not path.exists():
         pytest.skip("no development set beside the repository")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     examples, vocabulary = load_intents(ROOT / "intents")
-    metrics = evaluate_intents(rows, _understand_with(Matcher.build(examples, vocabulary))).metrics
-    assert metrics["top1_accuracy"] >= 0.92
+    return evaluate_intents(rows, _understand_with(Matcher.build(examples, vocabulary))).metrics
+
+
+def test_development_set_meets_the_targets() -> None:
+    """Issue 14's targets where met (top-1, wrong, out of scope); answered right 0.79 (target 0.88)."""
+    metrics = _dev_metrics("dev-intents.jsonl")
+    assert metrics["top1_accuracy"] >= 0.95
+    assert metrics["answered_correct"] >= 0.79
     assert metrics["answered_or_offered"] >= 0.97
-    assert metrics["confident_wrong"] <= 0.03
-    assert metrics["oos_rejection"] >= 0.85
+    assert metrics["confident_wrong"] <= 0.02
+    assert metrics["oos_rejection"] >= 0.92
+
+
+def test_hinglish_development_set_holds() -> None:
+    """Hinglish and Devanagari: answered right was 0.27 with the fixed thresholds, 0.71 calibrated."""
+    metrics = _dev_metrics("dev-intents-hinglish.jsonl")
+    assert metrics["top1_accuracy"] >= 0.85
+    assert metrics["answered_correct"] >= 0.70
+    assert metrics["answered_or_offered"] >= 0.95
+    assert metrics["confident_wrong"] <= 0.02
+    assert metrics["oos_rejection"] >= 0.92
 
 
 def test_held_out_examples_still_match() -> None:
@@ -133,6 +150,42 @@ def test_held_out_examples_still_match() -> None:
         predictions += evaluate_intents(rows, _understand_with(Matcher.build(train, vocabulary))).predictions
     inside = len(predictions)
     top1 = sum(p.top == p.expected for p in predictions) / inside
+    right = sum(p.decision == "answer" and p.predicted == p.expected for p in predictions) / inside
     wrong = sum(p.decision == "answer" and p.predicted != p.expected for p in predictions) / inside
-    assert top1 >= 0.82
-    assert wrong <= 0.04
+    assert top1 >= 0.86
+    assert right >= 0.66  # 0.60 with the fixed thresholds
+    assert wrong <= 0.025
+
+
+def test_tradeoff_curve_replays_the_answer_bar() -> None:
+    rows = [
+        {"text": "sure", "intent": "rebuild_trust"},
+        {"text": "unsure", "intent": "rebuild_trust"},
+        {"text": "wrong", "intent": "red_flags"},
+        {"text": "offtopic", "intent": "out_of_scope"},
+    ]
+    made = {
+        "sure": FakeUnderstanding("answer", "rebuild_trust", "rebuild_trust", (), 70.0),
+        "unsure": FakeUnderstanding("clarify", "out_of_scope", "rebuild_trust", ("rebuild_trust",), 40.0),
+        "wrong": FakeUnderstanding("clarify", "out_of_scope", "rebuild_trust", ("rebuild_trust",), 40.0),
+        "offtopic": FakeUnderstanding("fallback", "out_of_scope", "privacy", (), 20.0),
+    }
+    confidence = {"sure": 0.95, "unsure": 0.7, "wrong": 0.6, "offtopic": 0.55}
+
+    @dataclass(frozen=True)
+    class Calibrated(FakeUnderstanding):
+        confidence: float = 0.0
+
+    def understand(text: str) -> Calibrated:
+        u = made[text]
+        return Calibrated(u.decision, u.predicted, u.top, u.candidates, u.score, confidence[text])
+
+    report = evaluate_intents(rows, understand)
+    curve = {point["confidence"]: point for point in tradeoff_curve(report.predictions, (0.5, 0.65, 0.9))}
+    assert curve[0.5] == {"confidence": 0.5, "answered_correct": 0.6667, "confident_wrong": 0.3333, "oos_answered": 1.0}
+    assert curve[0.65] == {"confidence": 0.65, "answered_correct": 0.6667, "confident_wrong": 0.0, "oos_answered": 0.0}
+    assert curve[0.9]["answered_correct"] == 0.3333
+    data = report_to_json(report)
+    assert data["predictions"][0]["confidence"] == 0.95 and data["tradeoff"]
+    assert "trade-off" in format_report(report)
+    assert tradeoff_curve(evaluate_intents(ROWS, scripted).predictions) == []  # nothing calibrated, no curve

@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from bot.catalog.vocabulary_model import Vocabulary
+from bot.evaluation.calibration import out_of_scope_phrasings
 from bot.nlu.matcher import (
+    DEFAULT_CALIBRATION,
     DEFAULT_THRESHOLDS,
     Candidate,
     Matcher,
@@ -79,7 +81,8 @@ def test_every_catalogue_intent_has_examples(shipped: Shipped, matcher: Matcher)
         routes = [matcher.analyse(phrasing)[1] for phrasing in examples[intent]]
         english, hindi = routes.count("en"), routes.count("hi")
         if intent in FAQ_IDS:
-            assert 30 <= english <= 70 and 30 <= hindi <= 80, (intent, english, hindi)
+            # share_feelings has more Hindi: bare feelings are many short, different phrasings
+            assert 30 <= english <= 70 and 30 <= hindi <= (95 if intent == "share_feelings" else 80), (intent, english, hindi)
         else:
             assert english >= 20 and hindi >= 15, (intent, english, hindi)
 
@@ -103,6 +106,7 @@ def test_no_evaluation_line_was_copied_into_intents(shipped: Shipped) -> None:
         pytest.skip("no evaluation sets beside the repository")
     examples, _ = shipped
     ours = {clean(p) for phrasings in examples.values() for p in phrasings}
+    ours |= {clean(p) for p in out_of_scope_phrasings()}  # the calibration's off-topic messages too
     lines = {
         clean(json.loads(line)["text"])
         for path in files
@@ -225,6 +229,32 @@ def test_a_low_score_falls_back() -> None:
     result = decide(_scores(("help", 20), ("greeting", 16), ("thanks", 3)), THRESHOLDS)
     assert (result.decision, result.intent, result.top) == ("fallback", None, "help")
     assert [c.intent for c in result.candidates] == ["help", "greeting"]
+
+
+def test_the_calibrated_decision_weighs_the_lead_more_than_the_score() -> None:
+    """A clear winner at a middling score is answered; a high score in a close race is asked about."""
+    cal = DEFAULT_CALIBRATION
+    assert cal.confidence(55, 25, hindi=False) > cal.confidence(75, 6, hindi=False)
+    thresholds = MatchThresholds(answer=45.0, clarify=28.0, margin=2.0)  # the calibrated bar by default
+    clear = decide(_scores(("book_therapist", 55), ("does_therapy_help", 30)), thresholds, cal)
+    assert (clear.decision, clear.intent) == ("answer", "book_therapist")
+    assert clear.confidence is not None and clear.confidence >= thresholds.confidence
+    close = decide(_scores(("book_therapist", 75), ("does_therapy_help", 69)), thresholds, cal)
+    assert close.decision == "clarify" and close.confidence is not None and close.confidence < thresholds.confidence
+
+
+def test_the_calibration_is_a_probability_rising_with_score_and_lead() -> None:
+    cal = DEFAULT_CALIBRATION
+    for hindi in (False, True):
+        values = [cal.confidence(score, lead, hindi) for score, lead in ((20, 0), (40, 5), (60, 15), (90, 40))]
+        assert all(0.0 < v < 1.0 for v in values) and values == sorted(values)
+
+
+def test_mostly_unknown_words_are_never_answered_however_clear_the_lead() -> None:
+    thresholds = MatchThresholds(answer=45.0, clarify=28.0, margin=2.0)
+    ranked = _scores(("book_therapist", 70), ("does_therapy_help", 30))
+    assert decide(ranked, thresholds, DEFAULT_CALIBRATION, known=0.9).decision == "answer"
+    assert decide(ranked, thresholds, DEFAULT_CALIBRATION, known=0.3).decision == "clarify"
 
 
 def test_default_thresholds_are_ordered(matcher: Matcher) -> None:

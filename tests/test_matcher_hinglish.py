@@ -145,9 +145,11 @@ def test_hindi_examples_never_move_an_english_decision(shipped: Shipped, matcher
 
 
 def test_hindi_messages_are_offered_topics_a_little_earlier(matcher: Matcher) -> None:
+    """Hindi scores run lower: lower score floors, and a calibration with its own Hindi terms."""
     assert matcher.thresholds == DEFAULT_THRESHOLDS
     assert matcher.hindi_thresholds.clarify < DEFAULT_THRESHOLDS.clarify
-    assert matcher.hindi_thresholds.answer == DEFAULT_THRESHOLDS.answer
+    assert matcher.hindi_thresholds.answer < DEFAULT_THRESHOLDS.answer
+    assert matcher.hindi_thresholds.known == DEFAULT_THRESHOLDS.known
 
 
 def test_every_faq_intent_has_hinglish_and_devanagari_examples(shipped: Shipped) -> None:

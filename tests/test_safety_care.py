@@ -151,6 +151,16 @@ async def test_yes_at_the_check_in_gives_the_full_answer_and_alerts_staff(engine
     assert (events[1]["tier"], events[1]["reason"]) == ("alert", "escalation_check_in")
 
 
+async def test_a_second_worrying_message_after_a_check_in_gets_the_full_answer(engine: Engine) -> None:
+    await say(engine, "maybe everyone is better off without me around")
+    replies = await say(engine, "things at home got scary last night")
+    assert keys(replies)[0] == "text.safety_unsafe"  # not the same question twice
+    assert "safety.lines.unsafe_at_home" in keys(replies)
+    assert len(await staff_cards(engine)) == 1
+    events = await engine.store.safety_events(USER)
+    assert [(e["tier"], e["outcome"]) for e in events] == [("check_in", "followed_by_worry"), ("alert", None)]
+
+
 async def test_not_safe_at_home_at_the_check_in_gives_the_danger_answer(engine: Engine) -> None:
     await say(engine, "things at home got scary last night")
     replies = await engine.handle(press("chk:unsafe"))

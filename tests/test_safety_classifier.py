@@ -51,11 +51,11 @@ def test_the_shipped_model_is_plain_arrays_and_json() -> None:
 def test_the_kfold_over_the_corpus_stays_above_its_floor() -> None:
     found = kfold(read_examples(corpus_files())).figures
     # Floors a little under what was measured (models/safety_classifier.json, "kfold").
-    assert found["crisis_caught"] >= 0.84, found
-    assert found["unsafe_at_home_caught"] >= 0.87, found
+    assert found["crisis_caught"] >= 0.91, found
+    assert found["unsafe_at_home_caught"] >= 0.92, found
     assert found["safe_alerts"] <= 0.05, found
     assert found["safe_check_ins"] <= 0.20, found
-    assert found["everyday_flagged"] <= 0.03, found
+    assert found["everyday_flagged"] <= 0.06, found
 
 
 def test_training_is_byte_identical_from_the_same_corpus(tmp_path: Path) -> None:

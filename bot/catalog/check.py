@@ -33,7 +33,7 @@ REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
     {
         "welcome", "welcome_what_i_am", "consent_question", "consent_yes_label", "consent_no_label",
         "consent_yes_done", "consent_no_done", "menu_intro", "ask_prompt", "clarify",
-        "fallback", "fallback_suggest", "fallback_repeated", "more_label", "feedback_question", "feedback_yes_label",
+        "fallback", "fallback_repeated", "more_label", "feedback_question", "feedback_yes_label",
         "feedback_no_label", "feedback_yes_done", "feedback_no_done", "unsupported_media", "edited_message",
         "empty_text", "too_long", "unknown_command", "button_expired", "safety_crisis",
         "safety_unsafe", "safety_lines_intro_crisis", "safety_lines_intro_unsafe", "safety_unsafe_privacy",

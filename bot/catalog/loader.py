@@ -199,6 +199,17 @@ def _parse(path: Path, problems: list[str]) -> tuple[LocatedYaml, ContentFile] |
         return None
 
 
+def _centre_topic_problems(centre: Centre, texts: Mapping[str, Any], doc: LocatedYaml) -> list[str]:
+    """Every centre topic needs its sentence and its button label in English (`centre_<id>`, `centre_<id>_label`)."""
+    problems = []
+    for topic_id in centre.topics:
+        for key in (f"centre_{topic_id}", f"centre_{topic_id}_label"):
+            if key not in texts:
+                place = doc.where(("centre", "topics", topic_id))
+                problems.append(f"{place}: centre topic '{topic_id}' needs the text '{key}' (in content/texts_centre.yaml)")
+    return problems
+
+
 def load_catalog(content_dir: Path) -> Catalog:
     """Read and validate intents/ and content/ under `content_dir`; raise ContentError listing every problem."""
     problems: list[str] = []
@@ -211,6 +222,7 @@ def load_catalog(content_dir: Path) -> Catalog:
     flows: dict[str, Any] = {}
     where: dict[str, str] = {}
     docs: dict[str, LocatedYaml] = {}
+    centre_doc: LocatedYaml | None = None
     for path in files:
         parsed = _parse(path, problems)
         if parsed is None:
@@ -241,6 +253,8 @@ def load_catalog(content_dir: Path) -> Catalog:
                 continue
             single[section] = value
             where[section] = doc.where((section,))
+            if section == "centre":
+                centre_doc = doc
         if content.flow is not None:
             flow_id = str(content.flow.get("id", path.stem))
             if flow_id in flows:
@@ -251,6 +265,8 @@ def load_catalog(content_dir: Path) -> Catalog:
     for section, hint in (("centre", "content/centre.yaml"), ("crisis_lines", "content/crisis_lines.yaml")):
         if section not in single:
             problems.append(f"{content_dir}: the '{section}:' section is missing (expected in {hint})")
+    if centre_doc is not None and keyed["texts"]:  # a folder without texts (a tool's, a test's) has none to name
+        problems.extend(_centre_topic_problems(single["centre"], keyed["texts"], centre_doc))
     translations = load_translations(content_dir, problems)
     if problems:
         raise ContentError(problems)

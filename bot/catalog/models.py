@@ -7,7 +7,10 @@ a content file is reported with its file and line instead of silently ignored.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.catalog.hindi_model import HindiSpelling
 from bot.catalog.safety_model import SafetyLexicon
@@ -100,8 +103,44 @@ class WeeklyHours(_Strict):
     sun: list[str] = Field(default_factory=list)
 
 
+# A topic id ends up in a button payload ("answer:about_the_centre:<id>", at most 48 bytes).
+TOPIC_ID_PATTERN = r"^[a-z][a-z0-9_]{0,19}$"
+
+
+class CentreTopic(_Strict):
+    """A practical question under "About the centre" (fees, location, ...) with its own short answer.
+
+    The answer is the text `centre_<id>` (its button: `centre_<id>_label`), then `fact` on a line
+    of its own. fact: the centre's own words, shown exactly as written; a shipped value says
+    plainly that it is a placeholder. fact_in: the same in `hinglish` / `hi` once the centre writes
+    it (otherwise `fact` is shown). words: lower-case words or short phrases, in any language,
+    that pick this topic from a message about the centre.
+    """
+
+    fact: str | None = Field(default=None, min_length=1, max_length=1000)
+    fact_in: dict[Literal["hinglish", "hi"], str] = Field(default_factory=dict)
+    words: list[str] = Field(min_length=1)
+
+    @field_validator("words")
+    @classmethod
+    def _plain_words(cls, words: list[str]) -> list[str]:
+        for word in words:
+            if not word.strip():
+                raise ValueError("a word is empty")
+        return words
+
+    @model_validator(mode="after")
+    def _fact_first(self) -> CentreTopic:
+        if self.fact_in and self.fact is None:
+            raise ValueError("fact_in needs a `fact` in English first")
+        return self
+
+
 class Centre(_Strict):
-    """Facts about the centre. The shipped values are placeholders the centre fills in."""
+    """Facts about the centre. The shipped values are placeholders the centre fills in.
+
+    topics: the practical questions under "About the centre", in the order their buttons show.
+    """
 
     name: str
     about: str
@@ -112,6 +151,20 @@ class Centre(_Strict):
     timezone: str = "Asia/Kolkata"
     staff_hours: WeeklyHours = Field(default_factory=WeeklyHours)
     staff_hours_text: str
+    topics: dict[str, CentreTopic] = Field(default_factory=dict)
+
+    @field_validator("topics")
+    @classmethod
+    def _distinct_topics(cls, topics: dict[str, CentreTopic]) -> dict[str, CentreTopic]:
+        owner: dict[str, str] = {}
+        for topic_id, topic in topics.items():
+            if not re.fullmatch(TOPIC_ID_PATTERN, topic_id):
+                raise ValueError(f"topic id '{topic_id}': use lower-case letters, digits and _ (at most 20)")
+            for word in topic.words:
+                key = " ".join(word.casefold().split())
+                if owner.setdefault(key, topic_id) != topic_id:
+                    raise ValueError(f"the word '{word}' is in both '{owner[key]}' and '{topic_id}'")
+        return topics
 
 
 class ContentFile(_Strict):

@@ -27,6 +27,7 @@ from bot.engine.safety_care import (
     CHECK_IN_ANSWERS,
     CHECK_IN_KIND,
     OUTCOMES,
+    REPEATED_WORRY,
     AlertCause,
     CheckInAnswer,
     alert_reason,
@@ -284,9 +285,17 @@ class Engine:
         if meaning is not None and meaning.safety is not None:
             # A safety answer follows the language of the message itself, even before the person's switches.
             with speaking(turn.language or session.language):
-                if route_of(meaning, in_care=in_care(session, now_utc())) == "safety_check_in":
+                # A second worrying message while a check-in waits for its answer is not asked
+                # about twice: two signals in a row get the full answer.
+                asking = route_of(meaning, in_care=in_care(session, now_utc())) == "safety_check_in"
+                if asking and session.check_in is None:
                     turn.route, turn.intent = "safety_check_in", meaning.safety.label
                     return await self._check_in(session, incoming, meaning, text)
+                if asking and session.check_in is not None and session.check_in.event_id:
+                    try:
+                        await self.store.set_safety_outcome(session.check_in.event_id, incoming.user_id, REPEATED_WORRY)
+                    except StorageError:
+                        log.error("check-in outcome not recorded user=%s", self.user_hash(incoming.user_id))
                 turn.route, turn.intent = "safety", meaning.safety.label
                 return await self._safety(session, incoming, AlertCause.of(meaning.safety), text)
         pending = session.check_in
@@ -518,7 +527,8 @@ class Engine:
             session.last_intent = intent
             session.misunderstood = 0
             if kind == "answer":
-                return self._answer(session, intent)
+                # `answer:<intent>:<part>`: a sub-answer (the centre's fees, location, ...).
+                return self._answer(session, intent, part=payload.arg(1))
             return faq.more_replies(self.texts, intent, with_feedback=not in_care(session, now_utc()))
         if kind == "fb":
             intent, value = payload.arg(0), payload.arg(1)
@@ -629,23 +639,24 @@ class Engine:
             turn.route, turn.intent = "faq", meaning.predicted
             session.misunderstood = 0
             session.last_intent = meaning.predicted
-            return self._answer(session, meaning.predicted)
+            return self._answer(session, meaning.predicted, text=text)
         if meaning.decision == "clarify":
             turn.route = "clarify"
-            return faq.clarify_replies(self.texts, meaning.candidates)
+            return faq.clarify_replies(self.texts, meaning.candidates, text)
         turn.route = "fallback"
         session.misunderstood += 1
         return faq.fallback_replies(self.texts, meaning.candidates, session.misunderstood)
 
-    def _answer(self, session: Session, intent: str) -> list[Reply]:
+    def _answer(self, session: Session, intent: str, *, text: str = "", part: str = "") -> list[Reply]:
         """An FAQ answer; no feedback thumbs in the day after a safety answer.
 
         An intent a flow names (`intent:`) starts that flow instead, or is told to wait while another runs.
+        text (the message) or part (a button's) may pick a sub-answer (`faq.answer_replies`).
         """
         requested = self.flows.on_request(session, intent)
         if requested is not None:
             return requested
-        return faq.answer_replies(self.texts, intent, with_feedback=not in_care(session, now_utc()))
+        return faq.answer_replies(self.texts, intent, with_feedback=not in_care(session, now_utc()), text=text, part=part)
 
     async def _resume_offer(self, session: Session, turn: Turn) -> list[Reply]:
         """After a safety answer interrupted a flow or a booking step, ask (once) whether to go back to it."""

@@ -1,12 +1,14 @@
-"""FAQ replies: an answer with its next steps, a clarifying question, an honest fallback."""
+"""FAQ replies: an answer with its next steps, a clarifying question, an honest out-of-scope reply."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Final
 
+from bot.catalog.loader import Catalog
 from bot.catalog.models import Answer
-from bot.engine import payloads
+from bot.engine import centre_answers, payloads
+from bot.engine.centre_answers import CENTRE_INTENT
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts, content_rows, merge_rows, one_per_row
 
@@ -16,6 +18,13 @@ from bot.engine.texts import Texts, content_rows, merge_rows, one_per_row
 NOT_QUESTIONS: Final[frozenset[str]] = frozenset(
     {"greeting", "thanks", "goodbye", "help", "bot_challenge", "book_therapist", "talk_to_human", "share_feelings"}
 )
+# Courtesies that open or close a message: in a long one they are not what it is about.
+COURTESIES: Final[frozenset[str]] = frozenset({"greeting", "thanks", "goodbye"})
+# More words than this and a message is "long": "did you mean" offers no courtesy for it.
+SHORT_MESSAGE_WORDS: Final = 6
+# Intents whose answer is a doorway to one place a button already goes ("Talk to a person" is the
+# stuck menu's `human`; `help` is the menu, as the intent catalogue says): offered once, not twice.
+DOORWAYS: Final[dict[str, str]] = {"talk_to_human": "human", "book_therapist": "book", "help": "menu"}
 
 
 def intent_title(texts: Texts, intent: str) -> str:
@@ -57,17 +66,27 @@ def feedback_replies(texts: Texts, intent: str) -> list[Reply]:
     return [texts.reply("feedback_question", (feedback_row(texts, intent),))]
 
 
-def answer_replies(texts: Texts, intent: str, *, with_feedback: bool = True) -> list[Reply]:
-    """The messages of an intent's answer; the last one carries its next steps, then "Did this help?"."""
+def answer_replies(
+    texts: Texts, intent: str, *, with_feedback: bool = True, text: str = "", part: str = ""
+) -> list[Reply]:
+    """The messages of an intent's answer; the last one carries its next steps, then "Did this help?".
+
+    text: the message that asked, part: a button's sub-answer (`answer:<intent>:<part>`); either may
+    pick one of the centre's practical answers (fees, location, ...) instead of the general one.
+    """
     answer: Answer | None = texts.catalog.answer(intent, texts.language)
     if answer is None:
         return [texts.reply("fallback", texts.menu())]
+    feedback = feedback_replies(texts, intent) if with_feedback else []
+    topic = centre_answers.chosen_topic(texts.catalog, text, part) if intent == CENTRE_INTENT else None
+    if topic is not None:
+        return centre_answers.topic_replies(texts, topic) + feedback
     rows: list[tuple[Button, ...]] = []
     if answer.more:
         rows.append((texts.button("more_label", payloads.build("more", intent)),))
+    rows.extend(_topic_rows(texts, intent))
     rows.extend(content_rows(answer.buttons))
-    replies = _as_messages(texts, f"answer.{intent}", answer.messages, rows)
-    return replies + (feedback_replies(texts, intent) if with_feedback else [])
+    return _as_messages(texts, f"answer.{intent}", answer.messages, rows) + feedback
 
 
 def more_replies(texts: Texts, intent: str, *, with_feedback: bool = True) -> list[Reply]:
@@ -75,8 +94,14 @@ def more_replies(texts: Texts, intent: str, *, with_feedback: bool = True) -> li
     answer = texts.catalog.answer(intent, texts.language)
     if answer is None or not answer.more:
         return answer_replies(texts, intent, with_feedback=with_feedback)
-    replies = _as_messages(texts, f"more.{intent}", answer.more, content_rows(answer.buttons))
+    rows = merge_rows(_topic_rows(texts, intent), content_rows(answer.buttons))
+    replies = _as_messages(texts, f"more.{intent}", answer.more, rows)
     return replies + (feedback_replies(texts, intent) if with_feedback else [])
+
+
+def _topic_rows(texts: Texts, intent: str) -> tuple[tuple[Button, ...], ...]:
+    """The centre's practical topics as buttons under its general answer; nothing for other intents."""
+    return centre_answers.topic_rows(texts) if intent == CENTRE_INTENT else ()
 
 
 def _as_messages(texts: Texts, key: str, messages: Sequence[str], rows: Sequence[Sequence[Button]]) -> list[Reply]:
@@ -85,22 +110,60 @@ def _as_messages(texts: Texts, key: str, messages: Sequence[str], rows: Sequence
     return replies
 
 
-def candidate_buttons(texts: Texts, candidates: Sequence[str]) -> list[Button]:
-    return [Button(label=intent_title(texts, intent), payload=payloads.build("answer", intent)) for intent in candidates]
+def destination(catalog: Catalog, intent: str) -> str:
+    """Where offering an intent leads: the flow it starts, the one place it is a doorway to, or its answer."""
+    for flow_id, (_, raw) in catalog.flows.items():
+        if raw.get("intent") == intent:
+            return payloads.build("flow", flow_id)
+    return DOORWAYS.get(intent) or payloads.build("answer", intent)
 
 
-def clarify_replies(texts: Texts, candidates: Sequence[str]) -> list[Reply]:
-    """"Did you mean…?" with the closest intents, and a way out."""
-    rows = one_per_row(candidate_buttons(texts, candidates))
+def offered_buttons(texts: Texts, candidates: Sequence[str], text: str, taken: set[str]) -> list[Button]:
+    """The candidates worth a "did you mean" button: each destination once, none a button in `taken`
+    (payloads already shown) already leads to, no courtesy for a long message. A question about the
+    centre that names a practical topic ("fees") offers that topic's answer itself."""
+    long_message = len(text.split()) > SHORT_MESSAGE_WORDS
+    seen, labels, buttons = set(taken), set(), []
+    for intent in candidates:
+        if long_message and intent in COURTESIES:
+            continue
+        topic = centre_answers.topic_of(texts.catalog, text) if intent == CENTRE_INTENT else None
+        if topic is not None:
+            button = centre_answers.topic_button(texts, topic)
+            place = button.payload
+        else:
+            button = Button(label=intent_title(texts, intent), payload=payloads.build("answer", intent))
+            place = destination(texts.catalog, intent)
+        label = button.label.casefold()
+        if place in seen or label in labels:
+            continue
+        seen.add(place)
+        labels.add(label)
+        buttons.append(button)
+    return buttons
+
+
+def clarify_replies(texts: Texts, candidates: Sequence[str], text: str = "") -> list[Reply]:
+    """"Did you mean…?" with the closest intents, each place once, and a way out.
+
+    text: the message, when known (a long one is never offered a greeting or a goodbye).
+    """
     # Out-of-scope messages can land here too: a person and the menu are always one tap away.
-    return [texts.reply("clarify", merge_rows(rows, texts.menu("stuck")))]
+    way_out = texts.menu("stuck")
+    taken = {button.payload for row in way_out for button in row}
+    buttons = offered_buttons(texts, candidates, text, taken)
+    if not buttons and not any(destination(texts.catalog, intent) in taken for intent in candidates):
+        # Nothing left but courtesies around a long message: it is about something else.
+        return [texts.reply("fallback", texts.menu())]
+    return [texts.reply("clarify", merge_rows(one_per_row(buttons), way_out))]
 
 
 def fallback_replies(texts: Texts, candidates: Sequence[str], misunderstood: int) -> list[Reply]:
-    """An honest "I didn't understand"; from the third in a row, a person and the menu come first."""
+    """An honest "that's not something I can help with", what the bot is for, and the menu.
+
+    The closest topics of a message that matched nothing are noise, so none are offered
+    (`candidates` is kept for callers). From the third in a row, a person and the menu come first.
+    """
     if misunderstood >= 3:
         return [texts.reply("fallback_repeated", texts.menu("stuck"))]
-    if candidates:
-        rows = one_per_row(candidate_buttons(texts, candidates[:2]))
-        return [texts.reply("fallback_suggest", merge_rows(rows, texts.menu("stuck")))]
-    return [texts.reply("fallback", texts.menu("stuck"))]
+    return [texts.reply("fallback", texts.menu())]

@@ -33,6 +33,9 @@ CHECK_IN_ANSWERS: Final[tuple[CheckInAnswer, ...]] = ("think", "unsafe", "ok", "
 OUTCOMES: Final[dict[CheckInAnswer, str]] = {
     "think": "confirmed_crisis", "unsafe": "confirmed_unsafe", "ok": "okay", "human": "human",
 }
+# The outcome of a check-in left unanswered because the next message was worrying too: that
+# message got the full answer.
+REPEATED_WORRY: Final = "followed_by_worry"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ The metrics, precisely (in-scope = every line whose expected intent is not "out_
 - answered_correct: in-scope lines answered with the expected intent.
 - oos_rejection: out-of-scope lines that were not answered (clarify or fallback).
 - oos_confident_wrong: out-of-scope lines answered with some intent.
+
+The trade-off curve (`tradeoff_curve`) replays the answer decision at other bars of the matcher's
+calibrated confidence (`bot.nlu.matcher.Calibration`): at each bar, the in-scope lines answered
+right and wrong and the out-of-scope lines answered, so the centre can choose its bar
+(`MatchThresholds.confidence`). Lines the safety check answered keep their outcome.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Prediction:
     candidates: tuple[str, ...]
     score: float
     decision: str
+    confidence: float | None = None  # the matcher's calibrated chance that `top` is right
 
     @property
     def in_scope(self) -> bool:
@@ -126,17 +132,64 @@ def evaluate_intents(
                 candidates=tuple(u.candidates),
                 score=float(u.score),
                 decision=u.decision,
+                confidence=_confidence(u),
             )
         )
     frozen = tuple(predictions)
     return IntentReport(frozen, compute_metrics(frozen), confusion_table(frozen))
 
 
+def _confidence(u: UnderstandingLike) -> float | None:
+    value = getattr(u, "confidence", None)
+    return None if value is None else float(value)
+
+
+# Labels only the safety check answers with: their outcome is not the matcher's to replay.
+_SAFETY = frozenset({"crisis", "unsafe_at_home"})
+# The confidence bars the curve is shown at (the shipped bar is among them).
+CURVE_BARS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.75, 0.8, 0.83, 0.86, 0.88, 0.9, 0.92, 0.95)
+
+
+def tradeoff_curve(predictions: Sequence[Prediction], bars: Sequence[float] = CURVE_BARS) -> list[dict[str, float]]:
+    """At each confidence bar: in-scope lines answered right and wrong, out-of-scope lines answered.
+
+    A line the matcher decided is answered with its best intent when its confidence reaches the
+    bar (a line under the matcher's other floors has confidence 0); a line answered by the safety
+    check keeps its outcome; a line without a confidence keeps its decision. Empty when no line
+    has a confidence.
+    """
+    if not any(p.confidence is not None for p in predictions):
+        return []
+    inside = [p for p in predictions if p.in_scope]
+    outside = [p for p in predictions if not p.in_scope]
+
+    def answered(p: Prediction, bar: float) -> str | None:
+        if p.confidence is None or (p.decision == "answer" and (p.predicted != p.top or p.predicted in _SAFETY)):
+            return p.predicted if p.decision == "answer" else None
+        return p.top if p.confidence >= bar else None
+
+    curve = []
+    for bar in bars:
+        right = sum(answered(p, bar) == p.expected for p in inside)
+        wrong = sum(answered(p, bar) not in (None, p.expected) for p in inside)
+        curve.append(
+            {
+                "confidence": bar,
+                "answered_correct": _rate(right, len(inside)),
+                "confident_wrong": _rate(wrong, len(inside)),
+                "oos_answered": _rate(sum(answered(p, bar) is not None for p in outside), len(outside)),
+            }
+        )
+    return curve
+
+
 def report_to_json(report: IntentReport) -> dict[str, Any]:
-    """The report as plain JSON data (a public contract: n, metrics, predictions)."""
+    """The report as plain JSON data (a public contract: n, metrics, predictions; added since:
+    tradeoff, and each prediction's confidence)."""
     return {
         "n": report.n,
         "metrics": dict(report.metrics),
+        "tradeoff": tradeoff_curve(report.predictions),
         "predictions": [
             {
                 "text": p.text,
@@ -146,6 +199,7 @@ def report_to_json(report: IntentReport) -> dict[str, Any]:
                 "candidates": list(p.candidates),
                 "score": p.score,
                 "decision": p.decision,
+                "confidence": p.confidence,
             }
             for p in report.predictions
         ],
@@ -163,6 +217,15 @@ def format_report(report: IntentReport, show_errors: int = 20) -> str:
         f"confident wrong (in scope):      {m['confident_wrong']:.1%}",
         f"out-of-scope rejection:          {m['oos_rejection']:.1%}",
     ]
+    curve = tradeoff_curve(report.predictions)
+    if curve:
+        lines.append("trade-off (answer when the confidence is at least the bar):")
+        lines.append("  bar    answered right  confident wrong  out-of-scope answered")
+        for point in curve:
+            lines.append(
+                f"  {point['confidence']:.2f}   {point['answered_correct']:>13.1%}  {point['confident_wrong']:>15.1%}"
+                f"  {point['oos_answered']:>21.1%}"
+            )
     troubled = {
         expected: counts
         for expected, counts in report.confusion.items()

@@ -34,6 +34,8 @@ HINGLISH_MARKERS: Final = frozenset(
     tumhara tumhari aap apna apni apne unhe use usse unse isse zindagi jindagi jeena jina marna mrna
     khatam khtm dard dukh pareshan gussa darr dar lagta lgta lagti lgti hota hoti hote kar kr bol bola
     boli bolta bolti wala wali wale jaisa jaisi bas bss sach jhooth jhoot dhoka dhokha bharosa
+    aapki aapka aapke aapko kitni kitna kitne batao bataiye bataye batayein baare milega milegi milta
+    milti sakta sakti sakte skta skti hoga hogi karo karein kijiye dijiye chalega yahan wahan matlab mtlb
     """.split()
 )
 _WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)

@@ -6,10 +6,11 @@ timestamps, so the same corpus gives byte-identical artifacts. The steps:
 1. featurise every line with `safety_classifier.analyse`, counted once (CountVectorizer); each
    fit weighs the counts by TF-IDF from its own lines (sublinear tf, features seen in at least
    MIN_DF lines, words weighing WORD_WEIGHT times more);
-2. 5-fold cross-validation (stratified by label) of a multinomial LogisticRegression, balanced
-   per language and label (each cell weighs the same, so that no language becomes a cue for a
-   label just because more crises were written in it; everyday traffic is a cell of its own):
-   out-of-fold scores for every line;
+2. 5-fold cross-validation (stratified by label) of two logistic regressions on the same
+   features, averaged into one linear model (`fit`): a multinomial one (crisis / danger at home /
+   safe) and a binary one (any risk / safe). Both balanced per language and label (each cell
+   weighs the same, so that no language becomes a cue for a label just because more crises were
+   written in it; everyday traffic is a cell of its own): out-of-fold scores for every line;
 3. Platt scaling per class fitted on those out-of-fold scores (calibrated probabilities);
 4. thresholds picked on the out-of-fold probabilities fused with the lexicon (`pick_thresholds`),
    a lexicon hit lifting a line to a check-in above its floor as in `safety_check.fuse`;
@@ -38,13 +39,19 @@ from sklearn.preprocessing import normalize
 
 from bot.nlu.safety import SafetyDetector, load_safety_lexicon
 from bot.nlu.safety_check import EXPLICIT_PATTERNS, SafetyCheck
-from bot.nlu.safety_classifier import CHAR_NGRAMS, CLASSES, CROSS_NGRAMS, MODELS_DIR, WORD_NGRAMS, Thresholds, analyse, artifact_paths, calibrate
+from bot.nlu.safety_classifier import CHAR_NGRAMS, CLASSES, FUNCTION_WORDS_FILE, CROSS_NGRAMS, MODELS_DIR, WORD_NGRAMS, Thresholds, analyse, artifact_paths, calibrate
 from bot.nlu.safety_corpus import CORPUS_DIR, README, ROOT, Example, corpus_files, counts_table, fingerprint, read_examples, write_counts
 
 SEED: Final = 20240601
 FOLDS: Final = 5
 C: Final = 30.0
 TOLERANCE: Final = 1e-3
+# The binary model's share of the averaged one. Measured on the 5-fold (crisis caught at the same
+# budgets): multinomial alone 0.86, binary alone 0.85, the two averaged 0.90 (weights 0.3 and
+# 0.7: flat); the multinomial one tells crisis from danger at home, the binary one draws a
+# cleaner line between any risk and safe. An average of linear models is linear, so the run time
+# is unchanged: one weight matrix.
+BINARY_SHARE: Final = 0.5
 # Words and word pairs against the many character n-grams: measured on the k-fold, 3 catches
 # 1-2 points more at the same alarms than 1 (2 and 4 in between / the same).
 WORD_WEIGHT: Final = 3.0
@@ -52,7 +59,7 @@ MIN_DF: Final = 2
 # The budgets of the threshold rule (`pick_thresholds`), on the k-fold, a little under the targets
 # (alerts on safe lines <= 5%, check-ins <= 20%) since other people's messages will differ:
 ALERT_BUDGET: Final = 0.04
-CHECK_IN_BUDGET: Final = 0.18
+CHECK_IN_BUDGET: Final = 0.19
 # How confident the model must be that a line is safe to let a lexicon hit go (`safety_check`):
 # P(risk) under 0.1 for an explicit pattern, under 0.2 for another. Policy, not picked: picked on
 # the k-fold they would rise to "the model alone" (measured: 5-fold crisis caught 0.744 with hits
@@ -66,7 +73,7 @@ EVERYDAY: Final = frozenset({"ordinary", "intent_example"})
 GRID: Final = tuple(round(0.01 * step, 2) for step in range(1, 100))
 SPELLING_FILE: Final = ROOT / "intents" / "hindi_spelling.yaml"
 LEXICON_FILE: Final = ROOT / "intents" / "safety.yaml"
-TRAINING_VERSION: Final = 5  # bump when this module changes what it produces
+TRAINING_VERSION: Final = 7  # bump when this module changes what it produces
 _ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)
 
 
@@ -75,7 +82,7 @@ def parameters() -> dict[str, Any]:
     return {
         "training_version": TRAINING_VERSION, "seed": SEED, "folds": FOLDS, "C": C, "min_df": MIN_DF,
         "char_ngrams": list(CHAR_NGRAMS), "word_ngrams": list(WORD_NGRAMS), "cross_ngrams": list(CROSS_NGRAMS),
-        "weights": "balanced per (lang, label or everyday)", "solver": "newton-cg", "tol": TOLERANCE, "word_weight": WORD_WEIGHT,
+        "weights": "balanced per (lang, label or everyday)", "solver": "newton-cg + liblinear", "binary_share": BINARY_SHARE, "tol": TOLERANCE, "word_weight": WORD_WEIGHT,
         "calibration": "platt per class on out-of-fold scores",
         "alert_budget": ALERT_BUDGET, "check_in_budget": CHECK_IN_BUDGET, "explicit_floor": EXPLICIT_FLOOR, "hit_floor": HIT_FLOOR,
     }
@@ -87,6 +94,7 @@ def inputs_fingerprint(corpus_dir: Path = CORPUS_DIR) -> dict[str, Any]:
         "corpus_sha256": fingerprint(corpus_files(corpus_dir)),
         "hindi_spelling_sha256": hashlib.sha256(SPELLING_FILE.read_bytes()).hexdigest(),
         "safety_lexicon_sha256": hashlib.sha256(LEXICON_FILE.read_bytes()).hexdigest(),
+        "function_words_sha256": hashlib.sha256(FUNCTION_WORDS_FILE.read_bytes()).hexdigest(),
         "parameters": parameters(),
     }
 
@@ -119,15 +127,17 @@ class Counts:
 
 @dataclass(frozen=True)
 class Fitted:
-    """A model fitted on some lines: the features it kept, their idf, and its linear model."""
+    """A model fitted on some lines: the features it kept, their idf, and its linear model
+    (`coef`: classes x features, `intercept`: per class, in CLASSES order)."""
 
     counts: Counts
     columns: np.ndarray
     idf: np.ndarray
-    model: LogisticRegression
+    coef: np.ndarray
+    intercept: np.ndarray
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
-        return self.model.decision_function(self.counts.tfidf(rows, self.columns, self.idf))
+        return np.asarray(self.counts.tfidf(rows, self.columns, self.idf) @ self.coef.T) + self.intercept
 
 
 def balance(cells: Sequence[str]) -> np.ndarray:
@@ -138,12 +148,21 @@ def balance(cells: Sequence[str]) -> np.ndarray:
 
 
 def fit(counts: Counts, rows: np.ndarray, labels: Sequence[str], cells: Sequence[str]) -> Fitted:
-    """TF-IDF over the given rows, then the multinomial logistic regression, each balancing
-    cell (`groups_of`) weighing the same. `labels` and `cells` are those of the rows."""
+    """TF-IDF over the given rows, then two logistic regressions, each balancing cell
+    (`groups_of`) weighing the same, averaged into one linear model: the multinomial one, and a
+    binary one (risk against safe) whose score s counts as (s/2, s/2, -s) for (crisis, danger at
+    home, safe). `labels` and `cells` are those of the rows."""
     columns, idf = counts.idf(rows)
-    model = LogisticRegression(C=C, max_iter=5000, solver="newton-cg", tol=TOLERANCE, random_state=SEED)
-    model.fit(counts.tfidf(rows, columns, idf), [CLASSES.index(label) for label in labels], sample_weight=balance(cells))
-    return Fitted(counts, columns, idf, model)
+    matrix, weights = counts.tfidf(rows, columns, idf), balance(cells)
+    classes = np.array([CLASSES.index(label) for label in labels])
+    multinomial = LogisticRegression(C=C, max_iter=5000, solver="newton-cg", tol=TOLERANCE, random_state=SEED)
+    multinomial.fit(matrix, classes, sample_weight=weights)
+    binary = LogisticRegression(C=C, max_iter=5000, solver="liblinear", tol=TOLERANCE, random_state=SEED)
+    binary.fit(matrix, (classes != CLASSES.index("not_crisis")).astype(int), sample_weight=weights)
+    spread = np.array([0.5, 0.5, -1.0])[:, None]  # the binary score as per-class scores
+    coef = (1.0 - BINARY_SHARE) * multinomial.coef_ + BINARY_SHARE * spread * binary.coef_
+    intercept = (1.0 - BINARY_SHARE) * multinomial.intercept_ + BINARY_SHARE * spread[:, 0] * binary.intercept_[0]
+    return Fitted(counts, columns, idf, coef, intercept)
 
 
 def _identity(features: list[str]) -> list[str]:
@@ -289,8 +308,8 @@ def export_arrays(fitted: Fitted, platt: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "features": np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8),
         "idf": fitted.idf.astype(np.float32),
-        "weights": fitted.model.coef_.T.astype(np.float32),
-        "intercept": fitted.model.intercept_.astype(np.float32),
+        "weights": fitted.coef.T.astype(np.float32),
+        "intercept": fitted.intercept.astype(np.float32),
         "platt": platt.astype(np.float32),
     }
 

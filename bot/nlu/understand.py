@@ -23,7 +23,8 @@ class Understanding:
     """What the bot makes of one message.
 
     predicted: the intent acted on when answering (the safety label when safety fired),
-    otherwise "out_of_scope". candidates: the intents offered when clarifying.
+    otherwise "out_of_scope". candidates: the intents offered when clarifying. confidence: the
+    matcher's calibrated chance that `top` is right (`bot.nlu.matcher.Calibration`), if known.
     """
 
     decision: Decision
@@ -32,6 +33,7 @@ class Understanding:
     candidates: tuple[str, ...]
     score: float
     safety: SafetyAssessment | None = None  # None: tier none, answer normally
+    confidence: float | None = None
 
 
 class VerdictSource(Protocol):
@@ -72,7 +74,7 @@ def understand(text: str, detector: Detector, matcher: Matcher) -> Understanding
     result = matcher.match(text)
     verdict = assess_safety(text, detector, result)
     if verdict is not None and verdict.tier == "alert":
-        return Understanding("answer", verdict.label, result.top, (), result.score, verdict)
+        return Understanding("answer", verdict.label, result.top, (), result.score, verdict, result.confidence)
     meaning = _intent_meaning(result)
     if verdict is not None:
         # A check-in keeps what the message is otherwise about, so "I'm okay" can carry on with it.
@@ -86,10 +88,10 @@ def _intent_meaning(result: MatchResult) -> Understanding:
     # A safety intent is only ever acted on through the safety check: without its verdict the closest
     # crisis examples are no answer (there is none to give), so nobody is told "crisis" by `match` alone.
     if result.decision == "answer" and result.intent and result.intent not in SAFETY_INTENTS:
-        return Understanding("answer", result.intent, result.top, candidates, result.score)
+        return Understanding("answer", result.intent, result.top, candidates, result.score, confidence=result.confidence)
     if result.decision == "clarify" and candidates:
-        return Understanding("clarify", OUT_OF_SCOPE, result.top, candidates[:3], result.score)
-    return Understanding("fallback", OUT_OF_SCOPE, result.top, candidates[:3], result.score)
+        return Understanding("clarify", OUT_OF_SCOPE, result.top, candidates[:3], result.score, confidence=result.confidence)
+    return Understanding("fallback", OUT_OF_SCOPE, result.top, candidates[:3], result.score, confidence=result.confidence)
 
 
 Route = Literal["safety", "safety_check_in", "answer", "clarify", "fallback"]

@@ -2,7 +2,8 @@
 
 A safety event is now one of two tiers: `alert` (the full answer and, when due, a staff
 alert) or `check_in` (a gentle question first). A check-in's `outcome` is the person's
-answer (`confirmed_crisis`, `confirmed_unsafe`, `okay`, `human`); `means` marks a message
+answer (`confirmed_crisis`, `confirmed_unsafe`, `okay`, `human`, or `followed_by_worry`: the
+next message was worrying too and got the full answer); `means` marks a message
 that spoke of a plan or a means; `reason` says why staff were alerted (`first`,
 `escalation_check_in`, `escalation_unsafe_to_crisis`, `escalation_means`).
 """
