@@ -6,7 +6,9 @@ Prints p50/p99 per message for:
   - the naive baseline: `rapidfuzz.process.extractOne` with its default scorer (WRatio)
     over the raw example phrasings, on both catalogues.
 Messages: the development set (shared/eval/dev-intents.jsonl) if present, else the
-catalogue's own examples. Run: `.venv/bin/python benchmarks/bench_matching.py`.
+catalogue's own examples; then, separately, Hinglish and Devanagari messages
+(shared/eval/dev-intents-hinglish.jsonl, else the catalogue's Hindi examples), which take the
+Hindi route with its learned ranker. Run: `.venv/bin/python benchmarks/bench_matching.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.catalog.loader import load_catalog  # noqa: E402
 from bot.nlu.matcher import Matcher  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev-intents.jsonl"
+HINDI_DEV_SET = ROOT.parent / "shared" / "eval" / "dev-intents-hinglish.jsonl"
 REPEATS = 5
 
 
@@ -36,6 +39,17 @@ def messages() -> list[str]:
         return [json.loads(line)["text"] for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     catalog = load_catalog(ROOT)
     return [example for examples in catalog.examples.values() for example in examples][:200]
+
+
+def hindi_messages() -> list[str]:
+    """Hinglish and Devanagari messages: the Hindi development set, else the Hindi examples."""
+    if HINDI_DEV_SET.exists():
+        return [json.loads(line)["text"] for line in HINDI_DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from bot.nlu.language import detect_language
+
+    catalog = load_catalog(ROOT)
+    examples = [example for values in catalog.examples.values() for example in values]
+    return [example for example in examples if detect_language(example) in {"hinglish", "hi"}][:200]
 
 
 def synthetic_catalogue(examples: Mapping[str, Sequence[str]], factor: int, seed: int = 7) -> dict[str, list[str]]:
@@ -103,7 +117,8 @@ def main() -> list[dict[str, float]]:
     growth = large["ours_p99_ms"] / shipped["ours_p99_ms"]
     naive_growth = large["naive_p99_ms"] / shipped["naive_p99_ms"]
     print(f"growth with a 10x catalogue: matcher p99 x{growth:.2f}, naive baseline p99 x{naive_growth:.2f}")
-    return [shipped, large]
+    hindi = bench("hindi", catalog.examples, hindi_messages(), catalog.vocabulary)
+    return [shipped, large, hindi]
 
 
 if __name__ == "__main__":

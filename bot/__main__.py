@@ -4,6 +4,7 @@
     python -m bot chat       the terminal chat, whatever the token
     python -m bot eval FILE  measure matching (or the safety check) on a JSONL set [--json]
     python -m bot train-safety [--check]  retrain the safety model from corpus/ (or check it is current)
+    python -m bot train-matcher [--check] retrain the intent ranker from intents/ (or check it is current)
     python -m bot match TEXT show the decision and the closest intents
     python -m bot check      validate intents/ and content/
     python -m bot doctor     check a deployment and say what is wrong
@@ -51,12 +52,22 @@ def cmd_run(settings: Settings, force_console: bool) -> int:
             print("No TELEGRAM_BOT_TOKEN set: starting the bot as a chat in this terminal.", file=sys.stderr)
         asyncio.run(run_console(engine))
         return 0
-    from bot.telegram.application import run_telegram, webhook_from_settings
+    from bot.app import run_telegram
+    from bot.telegram.application import webhook_from_settings
 
     webhook = webhook_from_settings(settings)
     if webhook is not None:
         protect(webhook.secret_token)  # derived from the token when WEBHOOK_SECRET is unset
     return run_telegram(settings, catalog)
+
+
+def stale_models() -> list[str]:
+    """The trained models that no longer match what they learn from (intents/, corpus/): the bot
+    still runs (without the intent ranker, or with the older safety model), but say so."""
+    from bot.nlu.intent_ranker_training import staleness as ranker_staleness
+    from bot.nlu.safety_training import staleness as safety_staleness
+
+    return [problem for problem in (ranker_staleness(), safety_staleness()) if problem]
 
 
 def cmd_check(settings: Settings) -> int:
@@ -71,7 +82,7 @@ def cmd_check(settings: Settings) -> int:
             print(f"  ✗ {problem}")
         return 1
     report = check_content(catalog)
-    for warning in report.warnings:
+    for warning in [*report.warnings, *stale_models()]:
         print(f"  ! {warning}")
     for error in report.errors:
         print(f"  ✗ {error}")
@@ -161,6 +172,12 @@ def cmd_train_safety(check: bool) -> int:
     return run_train_safety(check, sys.stdout)
 
 
+def cmd_train_matcher(check: bool) -> int:
+    from bot.nlu.intent_ranker_training import run_train_matcher
+
+    return run_train_matcher(check, sys.stdout)
+
+
 def cmd_doctor(settings: Settings) -> int:
     from bot.doctor import run_doctor
 
@@ -180,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate intents/ and content/")
     train_parser = sub.add_parser("train-safety", help="retrain the safety model from corpus/safety/*.jsonl")
     train_parser.add_argument("--check", action="store_true", help="only check that the shipped model is current")
+    ranker_parser = sub.add_parser("train-matcher", help="retrain the intent ranker from intents/*.yaml")
+    ranker_parser.add_argument("--check", action="store_true", help="only check that the shipped ranker is current")
     sub.add_parser("doctor", help="check a deployment")
     args = parser.parse_args(argv)
     try:
@@ -208,6 +227,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         return cmd_eval(settings, args.file, args.json)
     if command == "train-safety":
         return cmd_train_safety(args.check)
+    if command == "train-matcher":
+        return cmd_train_matcher(args.check)
     if command == "match":
         return cmd_match(settings, " ".join(args.text))
     if command == "doctor":

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final
 
 from bot.catalog.check import CheckReport, check_catalog
 from bot.catalog.loader import Catalog, load_catalog
 from bot.config import Settings
 from bot.engine.core import Engine, EngineOptions
-from bot.engine.journal import install_journal
-from bot.engine.staff import install_handoff
+from bot.engine.features import FeatureFactory
+from bot.engine.key_check import enforce_key
+from bot.features.booking.feature import BookingDesk
+from bot.features.handoff.feature import HandoffDesk
+from bot.features.journal.feature import Journal
 from bot.nlu.matcher import DEFAULT_THRESHOLDS, Matcher, MatchThresholds
 from bot.nlu.safety import SafetyDetector
 from bot.nlu.safety_check import SafetyCheck
 from bot.nlu.safety_classifier import shipped_model
-from bot.storage.store import Store
+from bot.storage.booking_store import BookingStore
+from bot.storage.handoff_store import HandoffStore
+from bot.storage.inbox_store import InboxStore
+from bot.storage.store import Store, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +58,34 @@ def hash_key(settings: Settings) -> bytes:
     return hashlib.sha256(b"user-hash:" + secret.encode()).digest()
 
 
-def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
-    """The engine with everything it needs; call `await engine.start()` before use."""
+Clock = Callable[[], datetime]
+
+
+def features(clock: Clock = now_utc) -> tuple[FeatureFactory, ...]:
+    """The features beside the engine's own routing, in the order they see a turn.
+
+    The engine's own stages come first and are fixed (see `Engine`): safety, the features'
+    gates, onboarding, commands, its own buttons, the active flow's step. Then, in this order:
+    journal (buttons only; first in what /forget reports), booking (a note, a typed button
+    label, a shared phone number), handoff (the relay to the team; its gate slows a flooding
+    person). FAQ matching comes last. `clock`: what booking and handoff read as now (tests fix it).
+    """
+    return (
+        Journal,
+        # Order matters: a booking step that just asked for a note or a number comes before the relay.
+        lambda engine: BookingDesk(engine, BookingStore(engine.store), HandoffStore(engine.store), clock),
+        lambda engine: HandoffDesk(engine, HandoffStore(engine.store), clock),
+    )
+
+
+FEATURES: Final = features()
+
+
+def build_engine(settings: Settings, catalog: Catalog | None = None, *, clock: Clock | None = None) -> Engine:
+    """The engine with everything it needs; call `await engine.start()` before use.
+
+    clock: what booking and handoff read as now (tests fix it; the real clock otherwise).
+    """
     catalog = catalog or load_catalog(settings.content_dir)
     options = EngineOptions(
         crisis_country=settings.crisis_country,
@@ -68,9 +103,15 @@ def build_engine(settings: Settings, catalog: Catalog | None = None) -> Engine:
         detector=build_detector(catalog),
         matcher=build_matcher(catalog, settings),
         options=options,
+        feature_factories=FEATURES if clock is None else features(clock),
     )
-    install_journal(engine, allow_plaintext=settings.allow_plaintext_journal)
-    install_handoff(engine)
+    allow_plaintext = settings.allow_plaintext_journal
+
+    async def check_key(store: Store) -> None:
+        # The stored words (journal, flow answers) must be sealed with this very key, checked at open.
+        await enforce_key(store, engine.sealer, allow_plaintext)
+
+    engine.store.on_open.append(check_key)
     return engine
 
 
@@ -81,7 +122,7 @@ def check_content(catalog: Catalog) -> CheckReport:
     """
     from bot.engine.availability import availability_problems
     from bot.engine.flows import validate_flows
-    from bot.engine.staff import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS
+    from bot.features.staff.router import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS
 
     from bot.catalog.translation_check import translation_problems
     from bot.engine.flow_languages import translated_flows
@@ -96,3 +137,25 @@ def check_content(catalog: Catalog) -> CheckReport:
     # At run time a missing key falls back to English; `check` fails on it, so nothing ships untranslated by accident.
     report.errors.extend(missing)
     return report
+
+
+def run_telegram(settings: Settings, catalog: Catalog | None = None) -> int:
+    """Run the bot on Telegram until SIGTERM/SIGINT or a fatal fault; returns the exit code (`bot.exit_codes`).
+
+    catalog: the content already loaded and checked at start-up (else it is loaded here).
+    """
+    # Opt in to python-telegram-bot 22's timedelta durations before it is imported; the int form warns on every flood wait.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bot.telegram.application import build_application, channel_of, run_application
+    from bot.telegram.staff import staff_side
+
+    engine = build_engine(settings, catalog)
+    # Updates are kept in the database until handled, so a killed bot finds its backlog again.
+    inbox = InboxStore(engine.store)
+    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id)
+    if staff is None:
+        application = build_application(settings, engine, inbox=inbox)
+    else:
+        application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, inbox=inbox)
+        staff.bind(channel_of(application))
+    return run_application(settings, application)

@@ -408,6 +408,8 @@ class BotApiStandIn:
         self.chats: dict[int, ChatState] = {}
         self.events: list[Shown] = []
         self.commands: list[JSON] = []
+        # Menus set for one chat (`BotCommandScopeChat`), by chat id.
+        self.chat_commands: dict[int, list[JSON]] = {}
         self.answered_queries: dict[str, JSON] = {}
         self.webhook: JSON = {}
         self.webhook_posts: list[int] = []
@@ -910,7 +912,13 @@ class BotApiStandIn:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: command description must be 1-256 characters")
-        self.commands = commands
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat":
+            self.chat_commands[int(scope["chat_id"])] = commands
+        elif scope.get("type") == "default":
+            self.commands = commands
+        else:
+            raise ApiError(400, "Bad Request: unsupported scope in this stand-in")
         return True
 
     async def _api_getmycommands(self, params: JSON) -> list[JSON]:

@@ -28,12 +28,12 @@ from telegram.ext import TypeHandler
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine, reply_from_dict
-from bot.engine.staff import CentreDesk, install_handoff
+from bot.features.staff.router import CentreDesk, centre_desk
 from bot.storage.booking_store import OPEN_STATUSES
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.staff import staff_side
 from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, Shown, TgUser, shown_from
-from tests.telegram_helpers import AnyApplication, RecordingEngine, expected_texts, make_settings
+from tests.telegram_helpers import AnyApplication, RecordingEngine, expected_texts, inbox_for, make_settings
 
 STEP_TIMEOUT = 60.0
 # A Monday morning in the centre's zone (Kolkata), years ahead: staff are in, every slot is free,
@@ -140,12 +140,15 @@ async def staffed_bot(
     """A started bot with a staff group (a forum by default); stopped on exit."""
     group = standin.add_group("Alumaura staff", forum=forum)
     settings = make_settings(standin, tmp_path, staff_chat_id=group.id, admin_user_ids=list(admin_user_ids))
-    inner = build_engine(settings, catalog)
-    desk = install_handoff(inner, clock=clock)
+    inner = build_engine(settings, catalog, clock=clock)
+    desk = centre_desk(inner)
+    assert desk is not None
     engine = RecordingEngine(inner)
-    staff = staff_side(inner, staff_chat_id=group.id, admin_user_ids=settings.admin_user_ids)
+    staff = staff_side(inner, staff_chat_id=group.id)
     assert staff is not None
-    application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=outbox_interval)
+    application = build_application(
+        settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=outbox_interval, inbox=inbox_for(inner)
+    )
     staff.bind(channel_of(application))
     tracker = UpdateTracker()
     tracker.install(application)

@@ -23,6 +23,8 @@ from telegram.ext import Application
 from bot.app import build_engine
 from bot.config import Settings
 from bot.engine.replies import Button, Incoming, Reply
+from bot.storage.inbox_store import InboxStore
+from bot.storage.store import Store
 from bot.telegram.application import Polling, build_application, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.render import render_reply
@@ -49,6 +51,12 @@ def make_settings(standin: BotApiStandIn, tmp_path: Path, **overrides: Any) -> S
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def inbox_for(engine: Any) -> InboxStore | None:
+    """The durable update inbox on the engine's database, as `bot.app.run_telegram` wires it (None for a fake engine)."""
+    store = getattr(engine, "store", None)
+    return InboxStore(store) if isinstance(store, Store) else None
+
+
 @asynccontextmanager
 async def running_bot(
     settings: Settings,
@@ -58,7 +66,9 @@ async def running_bot(
     **build_options: Any,
 ) -> AsyncIterator[AnyApplication]:
     """The real Application, long-polling the stand-in, stopped (engine closed) on exit."""
-    application = build_application(settings, engine if engine is not None else build_engine(settings), **build_options)
+    engine = engine if engine is not None else build_engine(settings)
+    build_options.setdefault("inbox", inbox_for(engine))
+    application = build_application(settings, engine, **build_options)
     await start_application(application, Polling(timeout=poll_timeout))
     try:
         yield application

@@ -24,10 +24,15 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_engine
 from bot.catalog.loader import Catalog
-from bot.engine.staff import StaffRouter
+from bot.engine.commands import PERSON_COMMANDS, menu
+from bot.engine.commands import STAFF_COMMANDS as DECLARED_STAFF_COMMANDS
+from bot.features.staff.router import centre_desk
+from bot.features.staff.router import StaffRouter
 from bot.telegram.codec import CallbackCodec
 from tests.botapi_standin import BotApiStandIn, Shown, TgUser
+from tests.conftest import make_settings
 from tests.load_support import (
     CARD_PREFIX,
     Actor,
@@ -55,7 +60,7 @@ def literals_compared_with(function: Any, name: str) -> set[str]:
     return found
 
 
-STAFF_COMMANDS = sorted(literals_compared_with(StaffRouter._command, "command"))
+STAFF_COMMANDS = sorted(command.name for command in DECLARED_STAFF_COMMANDS)
 STAFF_ACTIONS = sorted(literals_compared_with(StaffRouter._button, "action"))
 
 
@@ -63,6 +68,13 @@ def test_the_sweep_knows_the_staff_router() -> None:
     """Guards the parsing above: if these drift, the sweep below would silently test less."""
     assert {"bookings", "stats", "unanswered", "close", "ban", "unban", "help", "start"} <= set(STAFF_COMMANDS)
     assert {"claim", "confirm", "close", "propose", "pl", "pt", "card", "open", "hclose"} <= set(STAFF_ACTIONS)
+
+
+def test_every_declared_staff_command_has_a_handler_and_no_other(tmp_path: Path, catalog: Catalog) -> None:
+    """The staff menu Telegram shows and what the router handles are one list (`bot.engine.commands`)."""
+    desk = centre_desk(build_engine(make_settings(tmp_path, staff_chat_id=-100_1), catalog))
+    assert desk is not None
+    assert desk.staff.handled_commands == set(STAFF_COMMANDS)
 
 
 @dataclass
@@ -252,6 +264,12 @@ async def test_staff_commands_and_buttons_in_a_private_chat_reveal_nothing(scene
         await outsider.says(f"/{command}")
     (notice,) = bot.index.of(friends.id)
     assert "only talk one to one" in notice.text, "another group gets the one notice, never staff data"
+
+
+async def test_the_staff_menu_is_registered_for_the_staff_group_only(scene: Scene, standin: BotApiStandIn) -> None:
+    staff_menu = [name for name, _ in menu(DECLARED_STAFF_COMMANDS)]
+    assert [c["command"] for c in standin.chat_commands[scene.bot.group.id]] == staff_menu
+    assert [c["command"] for c in standin.commands] == [name for name, _ in menu(PERSON_COMMANDS)]
 
 
 async def test_members_and_configured_admins_can(scene: Scene, standin: BotApiStandIn) -> None:

@@ -18,7 +18,7 @@ from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Delivery, Engine
 from bot.engine.replies import Incoming, Reply
-from bot.engine.staff import CentreDesk, StaffIncoming, install_handoff
+from bot.features.staff.router import CentreDesk, StaffIncoming, centre_desk
 from bot.storage.store import Store
 from tests.conftest import find_button, keys, make_incoming, make_settings, payloads_of
 
@@ -47,8 +47,9 @@ def centre_catalog(catalog: Catalog, *, zone: str | None = None, availability: d
 async def start_desk(tmp_path: Path, catalog: Catalog, clock: Clock, **settings: object) -> tuple[Engine, CentreDesk]:
     values: dict[str, object] = {"staff_chat_id": STAFF_CHAT}
     values.update(settings)
-    engine = build_engine(make_settings(tmp_path, **values), catalog)
-    desk = install_handoff(engine, clock=clock)
+    engine = build_engine(make_settings(tmp_path, **values), catalog, clock=clock)
+    desk = centre_desk(engine)
+    assert desk is not None
     await engine.start()
     return engine, desk
 
@@ -367,8 +368,6 @@ async def test_a_typed_phone_number_is_never_stored(desk_engine: tuple[Engine, C
 
 async def test_a_shared_contact_answers_the_phone_step(desk_engine: tuple[Engine, CentreDesk]) -> None:
     engine, _ = desk_engine
-    if not hasattr(engine, "contact_hooks"):
-        pytest.skip("needs Engine.contact_hooks (the core.py change proposed for issue 6)")
     await engine.handle(make_incoming("/start"))
     await engine.handle(make_incoming("/book"))
     await engine.handle(press("bk:1:who:individual"))

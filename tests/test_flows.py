@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.console import ConsoleChat
 from bot.engine.core import Engine
 from bot.engine.flows import FlowRunner
-from bot.engine.journal import install_journal
 from bot.engine.replies import Reply, utcnow
 from bot.engine.session import FlowState, Session
 from bot.nlu.safety import SafetyVerdict
@@ -32,7 +31,6 @@ USER = 1001
 @pytest.fixture
 async def flow_engine(settings: Settings, catalog: Catalog) -> AsyncIterator[Engine]:
     built = build_engine(settings, catalog)
-    install_journal(built)
     await built.start()
     try:
         yield built
@@ -466,7 +464,6 @@ async def test_free_text_answers_survive_a_restart_sealed_with_the_key(tmp_path:
 
     settings = make_settings(tmp_path, data_encryption_key=Fernet.generate_key().decode())
     first = build_engine(settings, catalog)
-    install_journal(first)
     await first.start()
     await welcomed(first)
     replies = await tap(first, "flow:reflection")
@@ -476,7 +473,6 @@ async def test_free_text_answers_survive_a_restart_sealed_with_the_key(tmp_path:
     assert "face down" not in str(stored)
     await first.close()
     second = build_engine(settings, catalog)
-    install_journal(second)
     await second.start()
     try:
         replies = await tap(second, option(replies, "Numb"))

@@ -23,13 +23,13 @@ from telegram.error import BadRequest, NetworkError
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
-from bot.engine.staff import CentreDesk, install_handoff
+from bot.features.staff.router import CentreDesk, centre_desk
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.staff import StaffTelegram, staff_side
 from tests.botapi_standin import BotApiStandIn, ChatState
 from tests.conftest import find_button, keys, make_incoming
-from tests.telegram_helpers import AnyApplication, person, settle
+from tests.telegram_helpers import AnyApplication, inbox_for, person, settle
 from tests.telegram_helpers import make_settings as tg_settings
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
 from tests.test_booking import PERSON, STAFF_CHAT, Clock, press, staff_press, staff_says, start_desk
@@ -342,8 +342,6 @@ async def test_forget_during_a_handoff_closes_it_and_erases_the_links(forum: Set
 
 async def test_a_person_flooding_the_bot_is_slowed_down_politely(forum: Setup) -> None:
     engine = forum.engine
-    if not hasattr(engine, "gate_hooks"):
-        pytest.skip("needs Engine.gate_hooks (the core.py change proposed for issue 6)")
     await engine.handle(make_incoming("/start"))
     seen = [keys(await engine.handle(make_incoming("hello?"))) for _ in range(45)]
     assert all(k and k != ["text.handoff_flood_note"] for k in seen[:39])
@@ -354,8 +352,6 @@ async def test_a_person_flooding_the_bot_is_slowed_down_politely(forum: Setup) -
 
 async def test_a_message_that_raised_a_safety_answer_still_reaches_the_team(forum: Setup) -> None:
     engine = forum.engine
-    if not hasattr(engine, "safety_hooks"):
-        pytest.skip("needs Engine.safety_hooks (the core.py change proposed for issue 6)")
     await open_handoff(engine)
     await engine.handle(make_incoming(CRISIS))
     await forum.drain()
@@ -381,11 +377,14 @@ async def staffed_bot(
 ) -> AsyncIterator[tuple[AnyApplication, Engine, CentreDesk]]:
     """The bot wired exactly as in production: staff hook and handoff deliveries through StaffTelegram."""
     settings = tg_settings(standin, tmp_path, staff_chat_id=group.id)
-    engine = build_engine(settings, catalog)
-    desk = install_handoff(engine, clock=clock)
-    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id, admin_user_ids=settings.admin_user_ids)
+    engine = build_engine(settings, catalog, clock=clock)
+    desk = centre_desk(engine)
+    assert desk is not None
+    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id)
     assert staff is not None
-    application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=0.1)
+    application = build_application(
+        settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=0.1, inbox=inbox_for(engine)
+    )
     staff.bind(channel_of(application))
     await start_application(application, Polling(timeout=0.5))
     try:

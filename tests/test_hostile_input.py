@@ -35,7 +35,6 @@ from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.engine.replies import Incoming, Reply
-from bot.engine.staff import install_handoff
 from tests.conftest import keys, make_incoming, make_settings, press
 
 STAFF_CHAT = -100_424_242
@@ -519,8 +518,7 @@ async def at_the_phone_step(engine: Engine) -> None:
 async def test_a_contact_no_step_takes_still_gets_an_answer(tmp_path: Path, catalog: Catalog, hours_later: int, phone: str) -> None:
     """An empty contact, or one sent after the booking step timed out, is never met with silence."""
     clock = Clock(datetime(2030, 3, 4, 8, 0, tzinfo=timezone.utc))
-    engine = build_engine(make_settings(tmp_path, staff_chat_id=STAFF_CHAT), catalog)
-    install_handoff(engine, clock=clock)
+    engine = build_engine(make_settings(tmp_path, staff_chat_id=STAFF_CHAT), catalog, clock=clock)
     await engine.start()
     try:
         await engine.handle(make_incoming("/start"))

@@ -132,29 +132,36 @@ def test_development_set_meets_the_targets() -> None:
 
 
 def test_hinglish_development_set_holds() -> None:
-    """Hinglish and Devanagari: answered right was 0.27 with the fixed thresholds, 0.71 calibrated."""
+    """Hinglish and Devanagari: answered right was 0.27 with the fixed thresholds, 0.71 calibrated,
+    0.73 with the learned ranker fused in (top-1 0.870 -> 0.902, issue 11's 0.90 met)."""
     metrics = _dev_metrics("dev-intents-hinglish.jsonl")
-    assert metrics["top1_accuracy"] >= 0.85
-    assert metrics["answered_correct"] >= 0.70
+    assert metrics["top1_accuracy"] >= 0.90
+    assert metrics["answered_correct"] >= 0.72
     assert metrics["answered_or_offered"] >= 0.95
     assert metrics["confident_wrong"] <= 0.02
     assert metrics["oos_rejection"] >= 0.92
 
 
 def test_held_out_examples_still_match() -> None:
-    """5-fold over our own examples: a guard against examples that only match themselves."""
+    """5-fold over our own examples, each fold's learned ranker trained on its training part alone:
+    a guard against examples that only match themselves. Measured: top-1 0.886 (Hinglish 0.906,
+    Devanagari 0.938), answered right 0.688, wrong 1.8%."""
+    from bot.nlu.intent_ranker_training import fold_matcher
+
     examples, vocabulary = load_intents(ROOT / "intents")
-    full = Matcher.build(examples, vocabulary)
+    full = Matcher.build(examples, vocabulary, ranker=None)
     predictions = []
     for train, rows in cross_validation_folds(examples, 5, key=lambda s: " ".join(full.normalize(s))):
-        predictions += evaluate_intents(rows, _understand_with(Matcher.build(train, vocabulary))).predictions
+        predictions += evaluate_intents(rows, _understand_with(fold_matcher(train, vocabulary))).predictions
     inside = len(predictions)
     top1 = sum(p.top == p.expected for p in predictions) / inside
     right = sum(p.decision == "answer" and p.predicted == p.expected for p in predictions) / inside
     wrong = sum(p.decision == "answer" and p.predicted != p.expected for p in predictions) / inside
-    assert top1 >= 0.86
-    assert right >= 0.66  # 0.60 with the fixed thresholds
-    assert wrong <= 0.025
+    assert top1 >= 0.88  # 0.880 with the matcher alone
+    assert right >= 0.68  # 0.60 with the fixed thresholds, 0.678 calibrated, matcher alone
+    assert wrong <= 0.02
+    hindi = [p for p in predictions if full.analyse(p.text)[1] == "hi"]
+    assert sum(p.top == p.expected for p in hindi) / len(hindi) >= 0.91  # 0.902 with the matcher alone
 
 
 def test_tradeoff_curve_replays_the_answer_bar() -> None:

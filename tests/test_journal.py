@@ -14,8 +14,8 @@ from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.config import Settings
 from bot.engine.core import Engine
-from bot.engine.journal import (
-    install_journal,
+from bot.features.journal.feature import (
+    Journal,
     purge_old_journal_entries,
     sparkline,
     trend_of,
@@ -34,7 +34,6 @@ SECRET_WORDS = "the purple umbrella at the station"
 
 async def started(settings: Settings, catalog: Catalog) -> Engine:
     engine = build_engine(settings, catalog)
-    install_journal(engine)
     await engine.start()
     return engine
 
@@ -224,7 +223,6 @@ def test_entries_sealed_with_another_key_read_as_unreadable_not_a_crash() -> Non
     assert Sealer(Fernet.generate_key().decode()).unseal(Sealer(None).seal({"text": "old"})) == {"text": "old"}
 
 
-async def test_installing_twice_keeps_one_forget_hook(journal_engine: Engine) -> None:
-    hooks = len(journal_engine.forget_hooks)
-    install_journal(journal_engine)
-    assert len(journal_engine.forget_hooks) == hooks
+async def test_the_journal_is_declared_once(journal_engine: Engine) -> None:
+    # One feature, so /forget erases (and reports) the entries once.
+    assert sum(isinstance(feature, Journal) for feature in journal_engine.features) == 1

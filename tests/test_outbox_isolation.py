@@ -25,14 +25,13 @@ from bot.config import Settings
 from bot.doctor import run_doctor
 from bot.engine.core import Engine
 from bot.engine.replies import Button, Reply
-from bot.engine.staff import CentreDesk, install_handoff
 from bot.errors import StorageError
 from bot.storage.store import iso, now_utc
 from bot.telegram.application import DRAINER_KEY, Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.outbox import MAX_FAULTS, OutboxDrainer
 from bot.telegram.staff import staff_side
 from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, TgUser
-from tests.telegram_helpers import AnyApplication, make_settings, person, settle
+from tests.telegram_helpers import AnyApplication, inbox_for, make_settings, person, settle
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
 from tests.test_booking import Clock
 from tests.test_handoff import clock, first_relayed_message, staffed_bot, texts_in, until  # noqa: F401 - clock is a fixture
@@ -51,11 +50,12 @@ async def quiet_bot(
 ) -> AsyncIterator[tuple[AnyApplication, Engine, OutboxDrainer]]:
     """The bot wired as in production, but its outbox drained only when the test says (no repeating run)."""
     settings = make_settings(standin, tmp_path, staff_chat_id=group.id)
-    engine = build_engine(settings, catalog)
-    install_handoff(engine, clock=clock)
+    engine = build_engine(settings, catalog, clock=clock)
     staff = staff_side(engine, staff_chat_id=group.id)
     assert staff is not None
-    application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=3600)
+    application = build_application(
+        settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=3600, inbox=inbox_for(engine)
+    )
     staff.bind(channel_of(application))
     await start_application(application, Polling(timeout=0.5))
     try:

@@ -25,7 +25,7 @@ from bot.engine.flow_model import ChoiceStep, MultiStep, TextStep, slot_of
 from bot.engine.flow_languages import translated_flows
 from bot.engine.flows import load_flows
 from bot.engine.replies import Button, Reply
-from bot.engine.staff import CentreDesk, install_handoff
+from bot.features.staff.router import CentreDesk, centre_desk
 from bot.nlu.matcher import Candidate, MatchResult
 from bot.nlu.safety_check import SafetyAssessment
 from bot.nlu.understand import route_of, understand
@@ -69,9 +69,10 @@ class Clock:
 @pytest.fixture
 async def desk_engine(catalog: Catalog, tmp_path: Path) -> AsyncIterator[tuple[Engine, CentreDesk, Clock]]:
     """An engine with a staff group, its handoff desk on a hand-moved clock (staff in)."""
-    engine = build_engine(make_settings(tmp_path, staff_chat_id=-100_777), catalog)
     clock = Clock(STAFF_IN)
-    desk = install_handoff(engine, clock=clock)
+    engine = build_engine(make_settings(tmp_path, staff_chat_id=-100_777), catalog, clock=clock)
+    desk = centre_desk(engine)
+    assert desk is not None
     await engine.start()
     try:
         yield engine, desk, clock

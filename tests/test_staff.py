@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from telegram import CallbackQuery, Chat, ChatMemberLeft, ChatMemberMember, Message, Update, User
 
+from bot.catalog.grammar import PLACEHOLDERS, placeholders_in
 from bot.catalog.loader import Catalog, load_catalog
 from bot.config import REPO_ROOT
 from bot.engine.availability import availability_problems
 from bot.engine.core import Engine
 from bot.engine.session import Session
-from bot.engine.staff import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS, CentreDesk
-from bot.engine.texts import PLACEHOLDERS, placeholders_in
+from bot.features.staff.router import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS, CentreDesk
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.staff import StaffTelegram, staff_incoming
 from tests.botapi_standin import BotApiStandIn
@@ -170,8 +170,8 @@ async def test_unanswered_keeps_only_consented_redacted_questions(desk_engine: t
         (no, "how do i stop overthinking"),
         (yes, "hmm"),
     ):
-        await desk.handoff.record_unanswered(session, text)
-    await desk.handoff.record_unanswered(Session(user_id=3, consent=True), "how do I stop overthinking?")
+        await desk.handoff.on_fallback(session, text)
+    await desk.handoff.on_fallback(Session(user_id=3, consent=True), "how do I stop overthinking?")
     top = await desk.staff.handle(staff_says("/unanswered"))
     text = top.replies[0].reply.text
     lines = text.split("\n")[1:]
@@ -186,8 +186,6 @@ async def test_unanswered_keeps_only_consented_redacted_questions(desk_engine: t
 
 async def test_fallbacks_reach_unanswered_through_the_engine(desk_engine: tuple[Engine, CentreDesk]) -> None:
     engine, desk = desk_engine
-    if not hasattr(engine, "fallback_hooks"):
-        pytest.skip("needs Engine.fallback_hooks (the core.py change proposed for issue 6)")
     await engine.handle(make_incoming("/start"))
     await engine.handle(press("consent:yes"))
     await engine.handle(make_incoming("purple monkey dishwasher"))

@@ -16,9 +16,8 @@ import pytest
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.engine.flow_input import is_question
-from bot.engine.journal import install_journal
 from bot.engine.replies import Incoming, Reply
-from bot.engine.staff import CentreDesk
+from bot.features.staff.router import CentreDesk
 from tests.conftest import find_button, keys, make_incoming, payloads_of
 from tests.test_booking import PERSON, Clock, book_until_summary, drain, press, staff_press, start_desk, to_staff
 
@@ -35,7 +34,6 @@ def clock() -> Clock:
 @pytest.fixture
 async def desk_engine(tmp_path: Path, catalog: Catalog, clock: Clock) -> AsyncIterator[tuple[Engine, CentreDesk]]:
     engine, desk = await start_desk(tmp_path, catalog, clock)
-    install_journal(engine)
     try:
         yield engine, desk
     finally:

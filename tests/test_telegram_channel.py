@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.engine.payloads import EXPIRED_PAYLOAD
 from bot.engine.replies import Button, Incoming, Reply
-from bot.telegram.application import COMMANDS
+from bot.engine.commands import PERSON_COMMANDS, menu
 from tests.botapi_standin import BotApiStandIn, Fault
 from tests.telegram_helpers import FakeEngine, echo, make_settings, menu_reply, person, running_bot, settle, standin  # noqa: F401
 
@@ -32,7 +32,8 @@ async def test_start_registers_the_command_menu_and_owns_the_engine(standin: Bot
     engine = FakeEngine()
     async with running_bot(make_settings(standin, tmp_path), engine):
         assert engine.started and not engine.closed
-        assert [c["command"] for c in standin.commands] == [name for name, _ in COMMANDS]
+        assert [c["command"] for c in standin.commands] == [name for name, _ in menu(PERSON_COMMANDS)]
+        assert standin.chat_commands == {}, "no staff group configured: no staff menu"
         assert all(0 < len(c["description"]) <= 40 for c in standin.commands)
     assert engine.closed
 

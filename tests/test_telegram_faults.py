@@ -38,6 +38,7 @@ from tests.telegram_helpers import (
     FakeEngine,
     RecordingEngine,
     expected_texts,
+    inbox_for,
     keys,
     make_message,
     make_settings,
@@ -67,6 +68,7 @@ async def webhook_bot(standin: BotApiStandIn, settings: Settings, engine: Any, *
     """The real Application in webhook mode on a free local port, registered with the stand-in."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
+    options.setdefault("inbox", inbox_for(engine))
     application = build_application(settings, engine, **options)
     await start_application(application, Webhook(url=url, listen="127.0.0.1", port=port, secret_token="s3cret-Token"))
     try:

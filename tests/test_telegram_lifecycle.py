@@ -20,7 +20,7 @@ from bot.app import build_engine
 from bot.telegram.application import Polling, build_application
 from bot.telegram.lifecycle import serve
 from tests.botapi_standin import BotApiStandIn, Fault
-from tests.telegram_helpers import FakeEngine, make_settings, start_process, standin  # noqa: F401 - the fixture
+from tests.telegram_helpers import FakeEngine, inbox_for, make_settings, start_process, standin  # noqa: F401 - the fixture
 
 # Bounds, not timings: a process that hangs fails the test here instead of hanging it.
 EXIT_TIMEOUT = 30.0
@@ -84,7 +84,8 @@ async def test_a_token_refused_at_start_ends_with_exit_code_3_before_the_engine_
 
 async def test_a_database_that_cannot_be_opened_ends_with_exit_code_4(standin: BotApiStandIn, tmp_path: Path) -> None:
     settings = make_settings(standin, tmp_path, database_path=tmp_path)  # a folder, not a file
-    application = build_application(settings, build_engine(settings))
+    engine = build_engine(settings)
+    application = build_application(settings, engine, inbox=inbox_for(engine))
     code = await asyncio.wait_for(serve(application, Polling(timeout=1), stop_signals=()), EXIT_TIMEOUT)
     assert code == exit_codes.STORAGE
 

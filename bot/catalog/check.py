@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from bot.catalog.loader import Catalog
-from bot.engine.payloads import goto_problem
-from bot.engine.texts import PLACEHOLDERS, placeholders_in
+from bot.catalog.grammar import PLACEHOLDERS, goto_problem, placeholders_in
 
 # The intent ids of the catalogue (shared/spec/intent-catalogue.md): a public contract.
 CATALOGUE_INTENTS: Final[frozenset[str]] = frozenset(

@@ -11,7 +11,7 @@ from typing import Final
 
 from bot.catalog.loader import TRANSLATED_LANGUAGES, Catalog
 from bot.catalog.models import Answer
-from bot.engine.texts import placeholders_in
+from bot.catalog.grammar import placeholders_in
 
 STAFF_ONLY_PREFIXES: Final = ("staff_", "safety_staff_")
 

@@ -12,16 +12,19 @@ import hmac
 import json
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.catalog.loader import Catalog
 from bot.engine import faq, payloads, privacy
+from bot.engine.commands import HANDOFF_END_COMMANDS, PERSON_COMMANDS, command_name
+from bot.engine.features import Feature, FeatureFactory
 from bot.engine.flows import FlowRunner
+from bot.engine.language_choice import LANGUAGE_KIND, choose_language, language_question, language_set, update_language
 from bot.engine.payloads import EXPIRED_PAYLOAD, Payload
 from bot.engine.replies import Button, Incoming, Reply
-from bot.engine.language_choice import LANGUAGE_KIND, choose_language, language_question, language_set, update_language
 from bot.engine.safety_answer import lines_again, repeat_safety_replies, safety_replies, staff_alert
 from bot.engine.safety_care import (
     CHECK_IN_ANSWERS,
@@ -38,24 +41,24 @@ from bot.engine.safety_care import (
     start_care,
     typed_check_in_answer,
 )
-from bot.engine.session import CheckIn, Session
 from bot.engine import steps
+from bot.engine.sealing import Sealer
+from bot.engine.session import CheckIn, Session
 from bot.engine.steps import STEP_BACK_KIND, StepAction
 from bot.engine.texts import Texts, merge_rows, round_the_clock_line, speaking
 from bot.errors import StorageError
-from bot.nlu.matcher import Matcher
 from bot.nlu.language import detect_language
+from bot.nlu.matcher import Matcher
 from bot.nlu.safety_check import SafetyCheck
 from bot.nlu.understand import Understanding, route_of, understand
 from bot.storage.outbox_store import OutboxStore
 from bot.storage.store import Store, now_utc
 
 log = logging.getLogger(__name__)
+F = TypeVar("F")
 
 MAX_TEXT_CHARS = 4096
-# Commands that end an open chat with the centre's team (otherwise they stop a flow).
-HANDOFF_END_COMMANDS: frozenset[str] = frozenset({"cancel", "end"})
-ActionHandler = Callable[[Session, Payload, Incoming], Awaitable[list[Reply]]]
+COMMAND_TARGETS: dict[str, str] = {command.name: command.target for command in PERSON_COMMANDS}
 
 
 @dataclass(frozen=True)
@@ -130,19 +133,24 @@ class Engine:
       1. safety check on any text (crisis, unsafe at home) — always, in every state: a clear risk
          gets the full safety answer (alert tier), a possible one a gentle check-in question first;
          a typed "yes" / "I'm okay" answers a waiting check-in;
-      1b. gate hooks (a person flooding the bot is slowed down);
+      1b. each feature's `gate` (the handoff: a person flooding the bot is slowed down);
       2. edited messages and unsupported media get a kind note;
       3. first contact gets the welcome (then the message is still handled);
       4. commands (/start, /menu, /privacy, ...; /cancel and /end end an open chat with the team);
-      5. button payloads (malformed or stale ones get "that button has expired");
+      5. button payloads: the engine's own kinds, then the kind's feature (malformed or stale ones
+         get "that button has expired");
       6. the active flow's step, if the text fits it (a label, a number, or own words where the
          step invites them, unless the text is clearly a question);
-      7. an action's text step (booking note, a booking button's typed label, handoff relay), when one is open;
+      7. each feature's `on_text`, in the declared order (booking note, a booking button's typed
+         label, then the handoff relay), when one of its steps is open;
       8. intent matching: answer (then "Did this help?" after answers to questions; an intent a
          flow names starts that flow), clarify, or honest fallback (in the day after a safety
          alert, "ok" or "thanks" get a brief caring reply instead, and no feedback thumbs);
          a question answered mid-step is followed by that step again, with its buttons.
     After a safety answer interrupted a flow or a booking step, the next turn asks once whether to go back.
+
+    The features beside this routing (booking, handoff, journal: `bot.engine.features.Feature`)
+    are declared, in order, in `bot/app.py` and built here from `feature_factories`.
     """
 
     catalog: Catalog
@@ -150,19 +158,8 @@ class Engine:
     detector: SafetyCheck
     matcher: Matcher
     options: EngineOptions = field(default_factory=EngineOptions)
-    actions: dict[str, ActionHandler] = field(default_factory=dict)
-    text_hooks: list[Callable[[Session, Incoming], Awaitable[list[Reply] | None]]] = field(default_factory=list)
-    forget_hooks: list[Callable[[int], Awaitable[dict[str, int]]]] = field(default_factory=list)
-    # Action steps that take a shared contact (the booking's phone step), beside the flows' own.
-    contact_hooks: list[Callable[[Session], Awaitable[bool]]] = field(default_factory=list)
-    # Told the text of a question the bot could not answer (kept only with consent, for /unanswered).
-    fallback_hooks: list[Callable[[Session, str], Awaitable[None]]] = field(default_factory=list)
-    # Told after a safety answer, so an open handoff still carries the message to staff.
-    safety_hooks: list[Callable[[Session, Incoming, str], Awaitable[None]]] = field(default_factory=list)
-    # Run after the safety check, before everything else: replies end the turn (a flooding person slowed down).
-    gate_hooks: list[Callable[[Session, Incoming], Awaitable[list[Reply] | None]]] = field(default_factory=list)
-    # Actions with steps of their own (the booking): shown again after a question, offered back after a safety answer.
-    step_actions: list[StepAction] = field(default_factory=list)
+    # The features, in the order they see a turn (declared in `bot/app.py`); each is built with this engine.
+    feature_factories: Sequence[FeatureFactory] = ()
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
 
     def __post_init__(self) -> None:
@@ -171,7 +168,13 @@ class Engine:
             self.catalog, emergency=country.emergency, retention_days=self.options.retention_days,
             helpline=round_the_clock_line(country),
         )
-        self.flows = FlowRunner(self.catalog, self.texts)
+        # One key seals every word kept: flow answers in the session, journal entries, a check-in's message.
+        self.sealer = Sealer(self.options.data_encryption_key)
+        self.flows = FlowRunner(self.catalog, self.texts, self.sealer)
+        self.features: tuple[Feature, ...] = tuple(make(self) for make in self.feature_factories)
+        self._owners: dict[str, Feature] = {kind: feature for feature in self.features for kind in feature.kinds}
+        # Features with steps of their own (the booking): shown again after a question, offered back after a safety answer.
+        self.step_actions: tuple[StepAction, ...] = tuple(f.steps for f in self.features if f.steps is not None)
 
     def _country(self):  # noqa: ANN202 - CountryLines
         lines = self.catalog.crisis_lines
@@ -185,6 +188,10 @@ class Engine:
 
     async def close(self) -> None:
         await self.store.close()
+
+    def feature(self, kind: type[F]) -> F | None:
+        """The declared feature of this type, if any (the channel's staff side asks for booking and handoff)."""
+        return next((feature for feature in self.features if isinstance(feature, kind)), None)
 
     def user_hash(self, user_id: int) -> str:
         """A stable pseudonym for logs and statistics; not reversible without the key."""
@@ -305,8 +312,8 @@ class Engine:
             typed = typed_check_in_answer(text, pending.label)
             if typed is not None:
                 return await self._check_in_answered(session, incoming, typed, pending, turn)
-        for gate in self.gate_hooks:
-            held = await gate(session, incoming)
+        for feature in self.features:
+            held = await feature.gate(session, incoming)
             if held is not None:
                 turn.route = "slowed"
                 return held
@@ -359,8 +366,8 @@ class Engine:
     async def _expects_contact(self, session: Session) -> bool:
         if session.flow is not None and self.flows.expects_contact(session.flow):
             return True
-        for expects in self.contact_hooks:
-            if await expects(session):
+        for feature in self.features:
+            if await feature.expects_contact(session):
                 return True
         return False
 
@@ -391,8 +398,8 @@ class Engine:
                 incoming.user_id, cause.label, cause.pattern, text if session.consent else None, reason is not None,
                 tier="alert", means=cause.means, reason=reason,
             )
-            for hook in self.safety_hooks:
-                await hook(session, incoming, cause.label)
+            for feature in self.features:
+                await feature.on_safety(session, incoming, cause.label)
         except StorageError:
             # Recording must never cost a person in crisis the lines and the way to a person.
             log.error("safety event not recorded user=%s label=%s", self.user_hash(incoming.user_id), cause.label)
@@ -434,8 +441,8 @@ class Engine:
             event_id = 0
         try:
             # Talking to the team: the words that raised the question still reach them.
-            for hook in self.safety_hooks:
-                await hook(session, incoming, cause.label)
+            for feature in self.features:
+                await feature.on_safety(session, incoming, cause.label)
         except StorageError:
             log.error("check-in not relayed user=%s", self.user_hash(incoming.user_id))
         session.check_in = CheckIn(
@@ -443,7 +450,7 @@ class Engine:
             decision=meaning.decision if meaning.decision != "answer" or meaning.predicted not in {"crisis", "unsafe_at_home"} else "fallback",
             predicted=meaning.predicted if meaning.predicted not in {"crisis", "unsafe_at_home"} else "out_of_scope",
             candidates=list(meaning.candidates[:3]),
-            text=self.flows.sealer.seal_text(text[:MAX_TEXT_CHARS]),
+            text=self.sealer.seal_text(text[:MAX_TEXT_CHARS]),
         )
         return check_in_replies(self.texts)
 
@@ -452,7 +459,7 @@ class Engine:
     ) -> list[Reply]:
         """The person answered the check-in (a button, or a typed yes / no)."""
         label = pending.label if pending is not None else "crisis"
-        words = self.flows.sealer.open_text(pending.text) if pending is not None else ""
+        words = self.sealer.open_text(pending.text) if pending is not None else ""
         if pending is not None and pending.event_id:
             try:
                 await self.store.set_safety_outcome(pending.event_id, incoming.user_id, OUTCOMES[answer])
@@ -484,16 +491,10 @@ class Engine:
     # --- commands ------------------------------------------------------------------------------
 
     async def _command(self, session: Session, incoming: Incoming, text: str, turn: Turn) -> list[Reply]:
-        command = text.split()[0][1:].split("@")[0].lower()
+        command = command_name(text) or ""
         turn.route = f"command:{command}"[:40]
-        aliases = {
-            "start": "menu", "menu": "menu", "help": "menu", "privacy": "privacy", "forget": "forget",
-            "reflect": "flow:reflection", "signs": "flow:signs", "book": "book", "human": "human",
-            "journal": "journal", "mybooking": "mybooking", "stop": "flow:stop", "cancel": "flow:stop",
-            "end": "flow:stop", "language": "language",
-        }
-        # During a chat with the team, /cancel and /end end that chat (the handoff's gate hook refreshed the flag).
-        target = "human:end" if command in HANDOFF_END_COMMANDS and session.handoff_open else aliases.get(command)
+        # During a chat with the team, /cancel and /end end that chat (the handoff's gate refreshed the flag).
+        target = "human:end" if command in HANDOFF_END_COMMANDS and session.handoff_open else COMMAND_TARGETS.get(command)
         if target is None:
             turn.route = "command:unknown"
             return [self.texts.reply("unknown_command", self.texts.menu())]
@@ -574,9 +575,9 @@ class Engine:
             return await steps.answer(self.step_actions, session, payload.arg()) or self._expired(turn)
         if kind in {"flow", "signs", "reflect", "resume", "fl"}:
             return self.flows.on_payload(session, payload) or self._expired(turn)
-        handler = self.actions.get(kind)
-        if handler is not None:
-            return await handler(session, payload, incoming)
+        owner = self._owners.get(kind)
+        if owner is not None:
+            return await owner.on_payload(session, payload, incoming)
         return self._expired(turn)
 
     def _expired(self, turn: Turn) -> list[Reply]:
@@ -586,8 +587,8 @@ class Engine:
     async def _forget(self, session: Session, incoming: Incoming, turn: Turn) -> list[Reply]:
         turn.route = "forget"
         erased = await self.store.forget_user(incoming.user_id, self.user_hash(incoming.user_id))
-        for hook in self.forget_hooks:
-            erased.update(await hook(incoming.user_id))
+        for feature in self.features:
+            erased.update(await feature.on_forget(incoming.user_id))
         return privacy.forget_done_replies(self.texts, erased)
 
     # --- free text -----------------------------------------------------------------------------
@@ -598,8 +599,8 @@ class Engine:
             taken = self.flows.on_input(session, incoming, intent=intent)
             if taken is not None:
                 return taken
-        for hook in self.text_hooks:
-            handled = await hook(session, incoming)
+        for feature in self.features:
+            handled = await feature.on_text(session, incoming)
             if handled is not None:
                 return handled
         return None
@@ -612,8 +613,8 @@ class Engine:
         running = session.flow  # an intent may start a flow (a journal entry): its step is shown once, not again
         replies = self._understood(session, meaning, turn, text)
         if turn.route == "fallback":
-            for hook in self.fallback_hooks:
-                await hook(session, text[:MAX_TEXT_CHARS])
+            for feature in self.features:
+                await feature.on_fallback(session, text[:MAX_TEXT_CHARS])
         if len(text) > MAX_TEXT_CHARS:
             replies.insert(0, self.texts.reply("too_long"))
         if session.flow is not None:

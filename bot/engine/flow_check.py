@@ -31,8 +31,8 @@ from bot.engine.flow_model import (
     slot_of,
 )
 from bot.engine.flow_values import condition_problem
-from bot.engine.payloads import MAX_PAYLOAD_BYTES, goto_problem
-from bot.engine.texts import PLACEHOLDERS, placeholders_in
+from bot.catalog.grammar import PLACEHOLDERS, goto_problem, placeholders_in
+from bot.engine.payloads import MAX_PAYLOAD_BYTES
 
 Report = Callable[[tuple[str | int, ...], str], None]
 

@@ -120,14 +120,13 @@ def is_stale(state: FlowState, now: datetime | None = None) -> bool:
 class FlowRunner:
     """Runs content-defined flows over a stored `FlowState`."""
 
-    def __init__(self, catalog: Catalog, texts: Texts) -> None:
+    def __init__(self, catalog: Catalog, texts: Texts, sealer: Sealer | None = None) -> None:
+        """sealer: the engine's keyed sealer, so free-text answers kept in the session are encrypted too."""
         self.catalog = catalog
         self.texts = texts
         # In the person's language when a translation exists (content/i18n/<language>/flows/).
         self.flows = localised_flows(catalog, load_flows(catalog))
-        # Replaced by `install_journal` with the keyed sealer: free-text answers are then
-        # encrypted in the stored session as well.
-        self.sealer = Sealer(None)
+        self.sealer = sealer or Sealer(None)
 
     # --- what the engine calls ------------------------------------------------------------
 

@@ -9,9 +9,6 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.engine.core import Engine
-from bot.engine.journal import purge_old_journal_entries
-from bot.storage.booking_store import BookingStore
-from bot.storage.handoff_store import HandoffStore
 from bot.storage.inbox_store import InboxStore
 from bot.storage.outbox_store import SET_ASIDE_KEEP, OutboxStore
 from bot.storage.store import now_utc
@@ -23,8 +20,6 @@ log = logging.getLogger(__name__)
 DELIVERED_KEEP = timedelta(days=7)
 # The staff statistics look back 30 days; activity rows older than that serve nothing.
 TURNS_KEEP = timedelta(days=31)
-UNANSWERED_KEEP_MAX = timedelta(days=90)
-DRAFTS_KEEP = timedelta(days=2)
 # Telegram redelivers an unconfirmed update for at most a day; after a week without updates it
 # may even reuse ids, so remembering handled ones longer would drop new messages.
 HANDLED_UPDATES_KEEP = timedelta(days=2)
@@ -33,14 +28,13 @@ HANDLED_UPDATES_KEEP = timedelta(days=2)
 async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[str, int]:
     """Purge every table with a retention; returns how many rows went, per kind (logged, never content)."""
     now = now or now_utc()
-    retention = timedelta(days=max(engine.options.retention_days, 1))
-    purged = {
-        "journal entries": await purge_old_journal_entries(engine, now),
+    purged: dict[str, int] = {}
+    for feature in engine.features:  # journal entries, booking drafts, unanswered questions
+        purged.update(await feature.on_housekeeping(now))
+    purged |= {
         "delivered messages": await engine.store.purge_delivered(now - DELIVERED_KEEP),
         "set-aside messages": await OutboxStore(engine.store).purge_set_aside(now - SET_ASIDE_KEEP),
         "activity records": await engine.store.purge_turns(now - TURNS_KEEP),
-        "unanswered questions": await HandoffStore(engine.store).purge_unanswered(now - min(retention, UNANSWERED_KEEP_MAX)),
-        "booking drafts": await BookingStore(engine.store).purge_drafts(now - DRAFTS_KEEP),
         "handled update ids": await InboxStore(engine.store).purge(now - HANDLED_UPDATES_KEEP),
     }
     log.info("maintenance %s", " ".join(f"{kind.replace(' ', '_')}={count}" for kind, count in purged.items()))

@@ -14,14 +14,6 @@ from typing import Final
 MAX_PAYLOAD_BYTES: Final = 48
 EXPIRED_PAYLOAD: Final = "expired"
 
-# Targets a content editor may use in `goto:`; `answer:<id>`, `more:<id>` and `flow:<id>` take an argument.
-SIMPLE_TARGETS: Final = frozenset(
-    {
-        "menu", "ask", "book", "mybooking", "human", "human:end", "privacy", "forget", "journal", "lines", "signs",
-        "reflect", "language",
-    }
-)
-ARG_TARGETS: Final = frozenset({"answer", "more", "flow"})
 _ARG = re.compile(r"[A-Za-z0-9_.:\-]{1,40}")
 # A number in a payload is an id, a time or a user id: 18 digits always fit SQLite's 64-bit
 # integers, so a forged 30-digit "id" expires here instead of overflowing in a query.
@@ -55,18 +47,3 @@ def parse(raw: str | None) -> Payload | None:
     if not all(_ARG.fullmatch(part) and not (part.isdigit() and len(part) > MAX_NUMBER_DIGITS) for part in parts):
         return None
     return Payload(kind=parts[0], args=tuple(parts[1:]))
-
-
-def goto_problem(goto: str, known_intents: set[str], known_flows: set[str]) -> str | None:
-    """Why a content `goto:` leads nowhere, or None when it is valid."""
-    if goto in SIMPLE_TARGETS:
-        return None
-    kind, _, arg = goto.partition(":")
-    if kind not in ARG_TARGETS or not arg:
-        allowed = ", ".join(sorted(SIMPLE_TARGETS | {f"{k}:<id>" for k in ARG_TARGETS}))
-        return f"unknown target '{goto}' (allowed: {allowed})"
-    if kind in {"answer", "more"} and arg not in known_intents:
-        return f"'{goto}' names an intent that has no answer"
-    if kind == "flow" and arg not in known_flows:
-        return f"'{goto}' names a flow that does not exist"
-    return None

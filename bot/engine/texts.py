@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,12 +10,6 @@ from bot.catalog.loader import Catalog
 from bot.catalog.models import ButtonSpec, CountryLines, CrisisLine
 from bot.engine.replies import Button, Reply
 
-PLACEHOLDERS: frozenset[str] = frozenset(
-    {
-        "centre_name", "centre_about", "centre_address", "centre_hours", "centre_website",
-        "centre_phone", "centre_email", "emergency", "retention_days", "helpline",
-    }
-)
 
 
 class _KeepUnknown(dict[str, str]):
@@ -24,14 +17,6 @@ class _KeepUnknown(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def placeholders_in(text: str) -> set[str]:
-    """The {names} a text uses (for `check`)."""
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-    except ValueError:
-        return {"<unbalanced braces>"}
 
 
 # The language of the person whose turn is being handled. The engine sets it at the start of a

@@ -7,7 +7,7 @@
 - `out_of_scope.txt` here: off-topic messages in the three languages, written for this.
 
 It fits P(the best intent is right | score, lead over the runner-up, language route) by logistic
-regression (an out-of-scope line is never right), prints the coefficients for
+regression, one per route (an out-of-scope line is never right), prints the coefficients for
 `bot.nlu.matcher.DEFAULT_CALIBRATION`, and, per set, the in-scope lines answered right and wrong
 and the out-of-scope ones answered at each bar. Only figures are printed, never a line's text.
 """
@@ -71,11 +71,14 @@ def score_lines(matcher: Matcher, rows: Sequence[Mapping[str, str]]) -> list[Lin
 
 
 def holdout_lines(examples: Mapping[str, Sequence[str]], vocabulary: Vocabulary, k: int = 5) -> list[Line]:
-    """Every example scored by a matcher built without its fold."""
-    full = Matcher.build(examples, vocabulary)
+    """Every example scored by a matcher (and learned ranker) built without its fold."""
+    from bot.nlu.intent_ranker_training import fold_matcher
+
+    full = Matcher.build(examples, vocabulary, ranker=None)
     lines: list[Line] = []
     for train, rows in cross_validation_folds(examples, k, key=lambda s: " ".join(full.normalize(s))):
-        lines += score_lines(Matcher.build(train, vocabulary), rows)
+        # Each fold's ranker is trained on its training examples alone, as the shipped one on all.
+        lines += score_lines(fold_matcher(train, vocabulary), rows)
     return lines
 
 
@@ -86,13 +89,19 @@ def features(line: Line) -> list[float]:
 
 
 def fit(lines: Sequence[Line]) -> Calibration:
-    """Logistic regression of "the best intent is right" (scikit-learn, at fitting time only)."""
+    """Logistic regression of "the best intent is right" (scikit-learn, at fitting time only), one per
+    language route: the Hindi terms are the Hindi fit less the English one, so Hindi lines (and the
+    learned ranker that moves only their scores) never move an English decision."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=10.0, max_iter=1000)
-    model.fit([features(line) for line in lines], [int(line.right) for line in lines])
-    w = [round(float(v), 2) for v in model.coef_[0]]
-    return Calibration(round(float(model.intercept_[0]), 2), *w)
+    terms = []
+    for hindi in (False, True):
+        route = [line for line in lines if line.hindi == hindi]
+        model = LogisticRegression(C=10.0, max_iter=1000)
+        model.fit([features(line)[:2] for line in route], [int(line.right) for line in route])
+        terms.append([float(model.intercept_[0]), *(float(v) for v in model.coef_[0])])
+    english, hindi_ = terms
+    return Calibration(*(round(v, 2) for v in english), *(round(h - e, 2) for h, e in zip(hindi_, english)))
 
 
 def curve(lines: Sequence[Line], calibration: Calibration, bars: Sequence[float] = CURVE_BARS) -> list[dict[str, float]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -26,8 +27,41 @@ REMINDER_KIND: Final = "booking_reminder"
 _RELEASE_STALE = "UPDATE bookings SET active = 0 WHERE active = 1 AND status = 'draft' AND hold_until < ?"
 
 
-def _row(row: aiosqlite.Row | None) -> dict[str, Any] | None:
-    return dict(row) if row is not None else None
+@dataclass(frozen=True)
+class BookingRow:
+    """A booking (a row of `bookings`): a draft while the person fills it in, then a request staff act on.
+
+    Times are UTC ISO text; `who`, `mode`, `contact` and the slot stay None until chosen.
+    `change_*`: a change the person asked for after sending, until staff answer it.
+    """
+
+    id: int
+    user_id: int | None
+    status: str
+    step: str | None
+    who: str | None
+    mode: str | None
+    therapist: str | None
+    slot_start: str | None
+    slot_end: str | None
+    hold_until: str | None
+    active: int
+    contact: str | None
+    phone: str | None
+    note: str | None
+    first_name: str | None
+    username: str | None
+    claimed_by: int | None
+    consent_at: str | None
+    created_at: str
+    updated_at: str
+    change_start: str | None = None
+    change_note: str | None = None
+    change_wait: str | None = None
+
+
+def _row(row: aiosqlite.Row | None) -> BookingRow | None:
+    return BookingRow(**dict(row)) if row is not None else None
 
 
 class BookingStore:
@@ -52,17 +86,17 @@ class BookingStore:
 
         return await self.store.transaction(work)
 
-    async def get(self, booking_id: int) -> dict[str, Any] | None:
+    async def get(self, booking_id: int) -> BookingRow | None:
         return _row(await self.store.fetchone("SELECT * FROM bookings WHERE id = ?", (booking_id,)))
 
-    async def draft_of(self, user_id: int) -> dict[str, Any] | None:
+    async def draft_of(self, user_id: int) -> BookingRow | None:
         return _row(
             await self.store.fetchone(
                 "SELECT * FROM bookings WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1", (user_id,)
             )
         )
 
-    async def current_of(self, user_id: int) -> dict[str, Any] | None:
+    async def current_of(self, user_id: int) -> BookingRow | None:
         """The person's latest booking the centre has not closed (what /mybooking shows)."""
         marks = ",".join("?" * len(OPEN_STATUSES))
         return _row(
@@ -199,7 +233,7 @@ class BookingStore:
     async def set_status(
         self, booking_id: int, status: str, *, expected: Iterable[str], now: datetime,
         claimed_by: int | None = None, release: bool = False, settle_change: bool = False,
-    ) -> dict[str, Any] | None:
+    ) -> BookingRow | None:
         """Change the status if it is one of `expected` (a stale button changes nothing); returns the new row.
 
         `settle_change`: the change the person asked for is no longer pending (staff confirmed or
@@ -209,7 +243,7 @@ class BookingStore:
         marks = ",".join("?" * len(allowed))
         settle = f", {_CLEAR_CHANGE}" if settle_change else ""
 
-        async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
+        async def work(db: aiosqlite.Connection) -> BookingRow | None:
             cursor = await db.execute(
                 f"UPDATE bookings SET status = ?, updated_at = ?, claimed_by = COALESCE(?, claimed_by), "
                 f"active = CASE WHEN ? THEN 0 ELSE active END{settle} WHERE id = ? AND status IN ({marks})",
@@ -222,7 +256,7 @@ class BookingStore:
 
         return await self.store.transaction(work)
 
-    async def update_change(self, booking_id: int, now: datetime, **fields: object) -> dict[str, Any] | None:
+    async def update_change(self, booking_id: int, now: datetime, **fields: object) -> BookingRow | None:
         """Set what the person asks to change on an open request; returns the new row (None if no longer open)."""
         unknown = set(fields) - CHANGE_FIELDS
         if unknown or not fields:
@@ -231,7 +265,7 @@ class BookingStore:
         values = tuple(fields[name] for name in sorted(fields))
         marks = ",".join("?" * len(OPEN_STATUSES))
 
-        async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
+        async def work(db: aiosqlite.Connection) -> BookingRow | None:
             cursor = await db.execute(
                 f"UPDATE bookings SET {columns}, updated_at = ? WHERE id = ? AND status IN ({marks})",
                 (*values, iso(now), booking_id, *OPEN_STATUSES),
@@ -247,7 +281,7 @@ class BookingStore:
         """The asked change is no longer pending (staff moved the booking to another time)."""
         await self.store.execute(f"UPDATE bookings SET {_CLEAR_CHANGE} WHERE id = ?", (booking_id,))
 
-    async def waiting_change(self, user_id: int, since: datetime) -> dict[str, Any] | None:
+    async def waiting_change(self, user_id: int, since: datetime) -> BookingRow | None:
         """The open request whose change note the person was asked to write since `since`, if any."""
         marks = ",".join("?" * len(OPEN_STATUSES))
         return _row(
@@ -258,12 +292,12 @@ class BookingStore:
             )
         )
 
-    async def open_requests(self, limit: int = 30) -> list[dict[str, Any]]:
+    async def open_requests(self, limit: int = 30) -> list[BookingRow]:
         rows = await self.store.fetchall(
             "SELECT * FROM bookings WHERE status IN ('requested', 'claimed', 'proposed') ORDER BY slot_start LIMIT ?",
             (limit,),
         )
-        return [dict(row) for row in rows]
+        return [BookingRow(**dict(row)) for row in rows]
 
     async def count_by_status(self, since: datetime) -> dict[str, int]:
         rows = await self.store.fetchall(
@@ -316,17 +350,17 @@ class BookingStore:
 
     # --- erasure -------------------------------------------------------------------------------
 
-    async def forget(self, user_id: int, now: datetime) -> tuple[int, list[dict[str, Any]]]:
+    async def forget(self, user_id: int, now: datetime) -> tuple[int, list[BookingRow]]:
         """Erase a person's booking details; open requests are withdrawn. Returns (rows erased, open ones withdrawn)."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[int, list[dict[str, Any]]]:
+        async def work(db: aiosqlite.Connection) -> tuple[int, list[BookingRow]]:
             marks = ",".join("?" * len(OPEN_STATUSES))
             async with db.execute(
                 f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks})", (user_id, *OPEN_STATUSES)
             ) as cursor:
-                withdrawn = [dict(row) for row in await cursor.fetchall()]
+                withdrawn = [BookingRow(**dict(row)) for row in await cursor.fetchall()]
             for row in withdrawn:
-                await _drop_reminders(db, int(row["id"]))
+                await _drop_reminders(db, row.id)
             drafts = await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
             erased = await db.execute(
                 f"UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, first_name = NULL, username = NULL, {_CLEAR_CHANGE}, "

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.storage.store import Store, iso
 
 
-def _row(row: aiosqlite.Row | None) -> dict[str, Any] | None:
-    return dict(row) if row is not None else None
+@dataclass(frozen=True)
+class HandoffRow:
+    """One conversation of a person with the centre's team (a row of `handoffs`)."""
+
+    id: int
+    user_id: int | None
+    status: str
+    display_name: str
+    opened_by: str
+    person_messages: int
+    staff_messages: int
+    opened_at: str
+    closed_at: str | None
+    closed_by: str | None
+
+
+def _row(row: aiosqlite.Row | None) -> HandoffRow | None:
+    return HandoffRow(**dict(row)) if row is not None else None
 
 
 class HandoffStore:
@@ -23,10 +39,10 @@ class HandoffStore:
 
     # --- handoffs ---------------------------------------------------------------------------
 
-    async def open(self, user_id: int, display_name: str, opened_by: str, now: datetime) -> tuple[dict[str, Any], bool]:
+    async def open(self, user_id: int, display_name: str, opened_by: str, now: datetime) -> tuple[HandoffRow, bool]:
         """Open a handoff, or return the one already open; the bool says whether it is new."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[dict[str, Any], bool]:
+        async def work(db: aiosqlite.Connection) -> tuple[HandoffRow, bool]:
             created = True
             try:
                 await db.execute(
@@ -42,23 +58,23 @@ class HandoffStore:
 
         return await self.store.transaction(work)
 
-    async def open_of(self, user_id: int) -> dict[str, Any] | None:
+    async def open_of(self, user_id: int) -> HandoffRow | None:
         return _row(await self.store.fetchone("SELECT * FROM handoffs WHERE user_id = ? AND status = 'open'", (user_id,)))
 
-    async def last_of(self, user_id: int) -> dict[str, Any] | None:
+    async def last_of(self, user_id: int) -> HandoffRow | None:
         return _row(await self.store.fetchone("SELECT * FROM handoffs WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)))
 
-    async def close(self, user_id: int, closed_by: str, now: datetime) -> dict[str, Any] | None:
+    async def close(self, user_id: int, closed_by: str, now: datetime) -> HandoffRow | None:
         """Close the person's open handoff; None when none was open (a second close does nothing)."""
 
-        async def work(db: aiosqlite.Connection) -> dict[str, Any] | None:
+        async def work(db: aiosqlite.Connection) -> HandoffRow | None:
             async with db.execute("SELECT * FROM handoffs WHERE user_id = ? AND status = 'open'", (user_id,)) as cursor:
                 row = _row(await cursor.fetchone())
             if row is None:
                 return None
             await db.execute(
                 "UPDATE handoffs SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
-                (iso(now), closed_by, row["id"]),
+                (iso(now), closed_by, row.id),
             )
             return row
 

@@ -12,7 +12,7 @@ from bot.storage.store import Store, iso
 
 @dataclass(frozen=True)
 class JournalRow:
-    """One stored entry; `body` is opaque here (sealed or plain JSON, see `bot.engine.journal`)."""
+    """One stored entry; `body` is opaque here (sealed or plain JSON, see `bot.features.journal.feature`)."""
 
     id: int
     created_at: str

@@ -13,21 +13,19 @@ import hashlib
 import hmac
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
+from bot.engine.commands import PERSON_COMMANDS, STAFF_COMMANDS, Command, menu
 from bot.errors import ConfigError
-from bot.storage.inbox_store import InboxStore
-from bot.storage.store import Store
 from bot.telegram.channel import DialogueEngine, StaffHandler, TelegramChannel, ignore_staff_update
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import DEFAULT_ATTEMPTS, hash_id, make_error_handler, with_retries
-from bot.telegram.inbox import DurableUpdateQueue
+from bot.telegram.inbox import DurableUpdateQueue, UpdateInbox
 from bot.telegram.lifecycle import (
     ALLOWED_UPDATES,
     Polling,
@@ -42,7 +40,6 @@ from bot.telegram.processor import DEFAULT_MAX_RUNNING, PerUserUpdateProcessor
 from bot.telegram.updates import UpdatesRequest
 
 if TYPE_CHECKING:
-    from bot.catalog.loader import Catalog
     from bot.config import Settings
 
 __all__ = [
@@ -50,7 +47,7 @@ __all__ = [
     "Polling",
     "Webhook",
     "build_application",
-    "run_telegram",
+    "run_application",
     "start_application",
     "stop_application",
     "webhook_path",
@@ -65,20 +62,6 @@ RATE_LIMIT_RETRIES: Final = 2
 CHANNEL_KEY: Final = "alumaura.channel"
 DRAINER_KEY: Final = "alumaura.outbox"
 
-# Short and plain, like the bot's voice; /menu and /help are how people find the rest.
-COMMANDS: Final = (
-    ("start", "Start here"),
-    ("menu", "Show the menu"),
-    ("reflect", "Reflect on what happened"),
-    ("signs", "Signs of micro-cheating"),
-    ("book", "Book a session with a therapist"),
-    ("mybooking", "See or change your booking"),
-    ("human", "Talk to a person"),
-    ("journal", "Your private journal"),
-    ("privacy", "What I keep and why"),
-    ("forget", "Delete what I keep about you"),
-    ("help", "How I can help"),
-)
 
 
 class Engine(DialogueEngine, Outbox, Protocol):
@@ -89,9 +72,17 @@ class Engine(DialogueEngine, Outbox, Protocol):
     async def close(self) -> None: ...
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu registered with `set_my_commands`."""
-    return [BotCommand(command, description) for command, description in COMMANDS]
+def bot_commands(commands: tuple[Command, ...] = PERSON_COMMANDS) -> list[BotCommand]:
+    """A command menu for `set_my_commands`, from the one registry (`bot.engine.commands`)."""
+    return [BotCommand(name, description) for name, description in menu(commands)]
+
+
+async def register_menus(bot: Any, staff_chat_id: int | None) -> None:
+    """The person's menu for every chat, and the staff commands in the staff group only."""
+    await with_retries(lambda: bot.set_my_commands(bot_commands()), what="set_my_commands")
+    if staff_chat_id is not None:
+        scope = BotCommandScopeChat(staff_chat_id)
+        await with_retries(lambda: bot.set_my_commands(bot_commands(STAFF_COMMANDS), scope=scope), what="set_my_commands")
 
 
 def file_base_url(base_url: str) -> str:
@@ -151,12 +142,14 @@ def build_application(
     outbox_interval: float = OUTBOX_INTERVAL_SECONDS,
     max_running: int = DEFAULT_MAX_RUNNING,
     send_attempts: int = DEFAULT_ATTEMPTS,
+    inbox: UpdateInbox | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot's `Application`: one handler routing everything, per-person ordering, rate limiting.
 
     staff_handler: receives every update from STAFF_CHAT_ID (and must answer its callback queries).
     delivery_router: takes the outbox deliveries it `handles` (e.g. handoff relays into forum topics).
     send_attempts: tries of a person's reply before the rest of the turn goes to the outbox.
+    inbox: where updates are kept until handled (None: a plain in-memory queue, lost on a kill).
     """
     token = bot_token(settings)
     builder = ApplicationBuilder().token(token).concurrent_updates(PerUserUpdateProcessor(max_running=max_running))
@@ -167,10 +160,9 @@ def build_application(
     if settings.rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     # Updates are stored before Telegram hears they arrived, so a killed bot finds its backlog again.
-    store = getattr(engine, "store", None)
-    inbox = DurableUpdateQueue(InboxStore(store)) if isinstance(store, Store) else None
-    if inbox is not None:
-        builder = builder.update_queue(inbox)
+    queue = DurableUpdateQueue(inbox) if inbox is not None else None
+    if queue is not None:
+        builder = builder.update_queue(queue)
     # The engine's pseudonyms when it has them, so channel and engine log lines name a person alike.
     pseudonym: Callable[[int], str] = getattr(engine, "user_hash", hash_id)
     channel = TelegramChannel(
@@ -181,15 +173,15 @@ def build_application(
         pseudonym=pseudonym,
         attempts=send_attempts,
     )
-    channel.on_handled = inbox.handled if inbox is not None else None
+    channel.on_handled = queue.handled if queue is not None else None
     drainer = OutboxDrainer(engine, channel, staff_chat_id=settings.staff_chat_id, router=delivery_router)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await engine.start()
-        if inbox is not None:
-            await inbox.replay(application.bot)
+        if queue is not None:
+            await queue.replay(application.bot)
         try:
-            await with_retries(lambda: application.bot.set_my_commands(bot_commands()), what="set_my_commands")
+            await register_menus(application.bot, settings.staff_chat_id)
         except TelegramError as error:
             LOGGER.warning("command menu not registered error=%s", type(error).__name__)
         try:
@@ -216,25 +208,11 @@ def build_application(
     return application
 
 
-def run_telegram(settings: Settings, catalog: Catalog | None = None) -> int:
-    """Run the bot until SIGTERM/SIGINT or a fatal fault: long polling, or a webhook when WEBHOOK_URL is set.
+def run_application(settings: Settings, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Serve until SIGTERM/SIGINT or a fatal fault: long polling, or a webhook when WEBHOOK_URL is set.
 
-    catalog: the content already loaded and checked at start-up (else it is loaded here).
     Returns the process exit code (`bot.exit_codes`): 0 for a stop that was asked for.
     """
-    # Opt in to python-telegram-bot 22's timedelta durations; the int form warns on every flood wait.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    from bot.app import build_engine  # imported here: bot.app wires this module in
-
-    from bot.telegram.staff import staff_side
-
-    engine = build_engine(settings, catalog)
-    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id, admin_user_ids=settings.admin_user_ids)
-    if staff is None:
-        application = build_application(settings, engine)
-    else:
-        application = build_application(settings, engine, staff_handler=staff.on_update, delivery_router=staff)
-        staff.bind(channel_of(application))
     webhook = webhook_from_settings(settings)
     if webhook is None:
         LOGGER.info("telegram mode=polling")

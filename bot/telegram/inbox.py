@@ -17,12 +17,11 @@ import asyncio
 import json
 import logging
 import sqlite3
-from typing import Final
+from typing import Final, Protocol
 
 from telegram import Bot, Update
 
 from bot.errors import StorageError
-from bot.storage.inbox_store import InboxStore
 
 LOGGER: Final = logging.getLogger("bot.telegram.inbox")
 
@@ -41,10 +40,26 @@ def stored_body(update: Update) -> str:
     return body
 
 
+class UpdateInbox(Protocol):
+    """Where received updates are kept until handled (`bot.storage.inbox_store.InboxStore`, wired in `bot/app.py`)."""
+
+    async def receive(self, update_id: int, body: str) -> bool:
+        """Keep an update; False when it was received before."""
+        ...
+
+    async def waiting(self) -> list[tuple[int, str]]:
+        """Updates received but not handled, in order: (update id, stored body)."""
+        ...
+
+    async def handled(self, update_id: int) -> None:
+        """Its handling ended."""
+        ...
+
+
 class DurableUpdateQueue(asyncio.Queue[object]):
     """An `asyncio.Queue` for `ApplicationBuilder.update_queue` that keeps updates in the inbox."""
 
-    def __init__(self, inbox: InboxStore) -> None:
+    def __init__(self, inbox: UpdateInbox) -> None:
         super().__init__()
         self.inbox = inbox
 

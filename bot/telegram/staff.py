@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
@@ -27,9 +27,9 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.engine.core import Delivery, Engine
-from bot.engine.handoff import HANDOFF_STAFF_KINDS, HandoffDesk
 from bot.engine.replies import Reply
-from bot.engine.staff import CentreDesk, StaffIncoming, StaffResult, desk_of
+from bot.features.handoff.feature import HANDOFF_STAFF_KINDS, HandoffDesk
+from bot.features.staff.router import CentreDesk, StaffIncoming, StaffResult, centre_desk
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.errors import hash_id, retry_after_seconds, with_retries
 from bot.telegram.render import render_reply
@@ -123,12 +123,12 @@ def speaks_as_the_group(message: Message | None, staff_chat_id: int) -> bool:
     return message is not None and message.sender_chat is not None and message.sender_chat.id == staff_chat_id
 
 
-async def is_staff_member(bot: Bot, staff_chat_id: int, user_id: int) -> bool:
+async def is_staff_member(bot: Bot, staff_chat_id: int, user_id: int, pseudonym: Callable[[int], str] = hash_id) -> bool:
     """Whether Telegram says `user_id` is in the staff group right now (owner, admin, member)."""
     try:
         member = await with_retries(lambda: bot.get_chat_member(staff_chat_id, user_id), attempts=SEND_ATTEMPTS, what="get_chat_member")
     except TelegramError as error:
-        LOGGER.info("staff membership unknown user=%s error=%s", hash_id(user_id), type(error).__name__)
+        LOGGER.info("staff membership unknown user=%s error=%s", pseudonym(user_id), type(error).__name__)
         return False
     if member.status in MEMBER_STATUSES:
         return True
@@ -146,10 +146,11 @@ def _topic_closed(error: BadRequest) -> bool:
 class StaffTelegram:
     """The staff group's side of the Telegram channel (see the module docstring)."""
 
-    def __init__(self, desk: CentreDesk, *, staff_chat_id: int, admin_user_ids: frozenset[int] = frozenset()) -> None:
+    def __init__(self, desk: CentreDesk, *, staff_chat_id: int) -> None:
         self.desk = desk
         self.staff_chat_id = staff_chat_id
-        self.admin_user_ids = admin_user_ids
+        # The engine's pseudonym, so staff-side log lines name a person as the engine's do.
+        self.pseudonym: Callable[[int], str] = desk.staff.engine.user_hash
         self.channel: TelegramChannel | None = None
         self._forum: bool | None = None
         self._forum_checked = 0.0
@@ -189,7 +190,8 @@ class StaffTelegram:
         user = update.effective_user
         if user is None or user.is_bot:
             return False
-        return user_id in self.admin_user_ids or await is_staff_member(bot, self.staff_chat_id, user_id)
+        # An admin needs no membership call; whether someone is one is the staff router's to say.
+        return self.desk.staff.is_admin(user_id) or await is_staff_member(bot, self.staff_chat_id, user_id, self.pseudonym)
 
     async def _answer(self, bot: Bot, query: CallbackQuery, notice: str | None) -> None:
         try:
@@ -275,7 +277,7 @@ class StaffTelegram:
         except Exception as error:  # noqa: BLE001 - the message is out: sending it again would be worse
             LOGGER.warning(
                 "handoff delivery=%s sent but not mapped error=%s: a reply to it will not reach user=%s",
-                delivery.id, type(error).__name__, hash_id(user_id),
+                delivery.id, type(error).__name__, self.pseudonym(user_id),
             )
 
     async def _send_routed(self, bot: Bot, delivery: Delivery, user_id: int | None) -> list[int]:
@@ -294,7 +296,7 @@ class StaffTelegram:
                 return await self._send(bot, delivery.reply, thread)
             if not _thread_gone(error):
                 raise
-            LOGGER.info("staff topic of user=%s was deleted; creating it again", hash_id(user_id))
+            LOGGER.info("staff topic of user=%s was deleted; creating it again", self.pseudonym(user_id))
             await self.handoff.topic_lost(user_id, thread)
             fresh = await self._new_topic(bot, user_id, await self.handoff.topic_title(user_id))
             return await self._send(bot, delivery.reply, fresh)
@@ -329,13 +331,13 @@ class StaffTelegram:
         return ids
 
 
-def staff_side(engine: Engine, *, staff_chat_id: int | None, admin_user_ids: Iterable[int] = ()) -> StaffTelegram | None:
-    """The staff group's side for an engine with `install_handoff` done; None without a staff group.
+def staff_side(engine: Engine, *, staff_chat_id: int | None) -> StaffTelegram | None:
+    """The staff group's side for an engine that declares booking and handoff; None without a staff group.
 
     Wire it with `build_application(..., staff_handler=side.on_update, delivery_router=side)`,
     then `side.bind(channel_of(application))` before the application starts.
     """
-    desk = desk_of(engine)
+    desk = centre_desk(engine)
     if desk is None or staff_chat_id is None:
         return None
-    return StaffTelegram(desk, staff_chat_id=staff_chat_id, admin_user_ids=frozenset(admin_user_ids))
+    return StaffTelegram(desk, staff_chat_id=staff_chat_id)

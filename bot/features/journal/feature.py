@@ -1,10 +1,12 @@
 """The private journal: reflections a person chose to save, listed, charted, deletable.
 
-Wired with `install_journal(engine)`: it registers the payload kinds `journal` (the list,
-also /journal) and `jr` (`jr:save`, `jr:open:<id>`, `jr:del:<id>`, `jr:dely:<id>`) as
-engine actions, and a /forget hook. Saving is the person's explicit choice per entry
+A declared feature (`bot/app.py`): it owns the payload kinds `journal` (the list, also
+/journal) and `jr` (`jr:save`, `jr:open:<id>`, `jr:del:<id>`, `jr:dely:<id>`), and erases
+its entries on /forget. Saving is the person's explicit choice per entry
 (the button is the consent). Entry words are sealed with Fernet when
-DATA_ENCRYPTION_KEY is set, so the database file never holds them in clear.
+DATA_ENCRYPTION_KEY is set (the engine's one `Sealer`; `bot/app.py` has the store check
+at open that the key is the one the stored words were sealed with, `bot.engine.key_check`),
+so the database file never holds them in clear.
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.engine import payloads
-from bot.engine.availability import ENGLISH_CALENDAR, CalendarWords
-from bot.engine.key_check import enforce_key
+from bot.engine.availability import ENGLISH_CALENDAR, CalendarWords, centre_zone
+from bot.engine.features import FeatureBase
 from bot.engine.payloads import Payload
 from bot.engine.replies import Button, Incoming, Reply
-from bot.engine.sealing import Sealer
 from bot.engine.session import Session
 from bot.storage.journal_store import JournalRow, JournalStore
-from bot.storage.store import Store, now_utc
+from bot.storage.store import now_utc
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -40,13 +41,6 @@ WRITE_PAYLOAD: Final = "flow:journal_entry"
 
 
 # --- pure view helpers ---------------------------------------------------------------------
-
-
-def centre_zone(name: str) -> ZoneInfo | timezone:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
 
 
 def short_date(
@@ -105,15 +99,24 @@ def parse_entry_id(raw: str) -> int | None:
 # --- the actions -----------------------------------------------------------------------------
 
 
-class Journal:
-    """The journal's button and command handlers for one engine."""
+class Journal(FeatureBase):
+    """The journal feature of one engine: its buttons, /journal, and its part of /forget."""
+
+    name = "journal"
+    kinds = frozenset({"journal", "jr"})
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.texts = engine.texts
         self.rows = JournalStore(engine.store)
-        self.sealer = Sealer(engine.options.data_encryption_key)
-        self.zone = centre_zone(engine.catalog.centre.timezone)
+        self.sealer = engine.sealer
+        self.zone = centre_zone(engine.catalog)
+
+    async def on_payload(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
+        """`journal` (the list) or `jr:...` (an entry's buttons)."""
+        if payload.kind == "jr":
+            return await self.on_jr(session, payload, incoming)
+        return await self.on_journal(session, payload, incoming)
 
     async def on_journal(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
         """`journal` (/journal): the latest entries, and the trend once there are a few."""
@@ -224,35 +227,13 @@ class Journal:
     def _expired(self) -> list[Reply]:
         return [self.texts.reply("button_expired", self.texts.menu())]
 
-    async def forget(self, user_id: int) -> dict[str, int]:
+    async def on_housekeeping(self, now: datetime) -> dict[str, int]:
+        """Entries older than RETENTION_DAYS."""
+        return {"journal entries": await purge_old_journal_entries(self.engine, now)}
+
+    async def on_forget(self, user_id: int) -> dict[str, int]:
         """/forget: every journal entry of this person."""
         return {"journal entries": await self.rows.delete_all(user_id)}
-
-
-def install_journal(engine: Engine, *, allow_plaintext: bool = False) -> None:
-    """Register the journal's actions and /forget hook on `engine`; raises ConfigError on a bad key.
-
-    It also hands the flow runner the journal's `Sealer`, so free-text flow answers kept in
-    the session are encrypted with DATA_ENCRYPTION_KEY too, and has the store check at
-    open that the key is the one the stored words were sealed with (`bot.engine.key_check`;
-    `allow_plaintext` is ALLOW_PLAINTEXT_JOURNAL).
-
-    Calling it again on the same engine changes nothing (the /forget hook stays single).
-    """
-    if isinstance(getattr(engine.actions.get("jr"), "__self__", None), Journal):
-        return
-    journal = Journal(engine)
-    sealer = journal.sealer
-
-    async def check_key(store: Store) -> None:
-        await enforce_key(store, sealer, allow_plaintext)
-
-    engine.store.on_open.append(check_key)
-    # The same key seals the free-text answers a running flow keeps in the session.
-    engine.flows.sealer = journal.sealer
-    engine.actions["journal"] = journal.on_journal
-    engine.actions["jr"] = journal.on_jr
-    engine.forget_hooks.append(journal.forget)
 
 
 async def purge_old_journal_entries(engine: Engine, now: datetime | None = None) -> int:

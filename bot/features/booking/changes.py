@@ -11,17 +11,18 @@ or by phone when that is the contact they chose.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from bot.engine import payloads
 from bot.engine.availability import find_slot, format_when, from_utc_text
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
 from bot.engine.steps import clear_pause
+from bot.storage.booking_store import BookingRow
 from bot.storage.store import iso
 
 if TYPE_CHECKING:
-    from bot.engine.booking import BookingDesk
+    from bot.features.booking.feature import BookingDesk
 
 # `mybooking:<action>:<id>[:<value>]` actions handled here.
 CHANGE_ACTIONS: Final = frozenset({"change", "another", "when", "at", "later", "note"})
@@ -37,11 +38,11 @@ class BookingChanges:
         self.texts = desk.texts
         self.bookings = desk.bookings
 
-    async def on_action(self, session: Session, booking: dict[str, Any], action: str, value: str) -> list[Reply]:
-        booking_id = int(booking["id"])
+    async def on_action(self, session: Session, booking: BookingRow, action: str, value: str) -> list[Reply]:
+        booking_id = int(booking.id)
         now = self.desk.clock()
         if action == "change":
-            if booking["status"] not in CHANGEABLE:
+            if booking.status not in CHANGEABLE:
                 return self.desk.expired()
             return [self._what(booking_id, "book_change_what")]
         if action == "another":
@@ -50,7 +51,7 @@ class BookingChanges:
                 return self.desk.expired()
             await self.desk.tell_staff(row, "staff_booking_person_declined")
             return [self._what(booking_id, "book_change_declined")]
-        if booking["status"] not in (*CHANGEABLE, "proposed"):
+        if booking.status not in (*CHANGEABLE, "proposed"):
             return self.desk.expired()
         if action in {"when", "later"}:
             day = _parse_day(value) if action == "later" else None
@@ -72,7 +73,7 @@ class BookingChanges:
         limit = self.desk.note_limit
         note = incoming.text.strip()
         replies = [self.texts.reply("book_note_trimmed", limit=str(limit))] if len(note) > limit else []
-        row = await self.bookings.update_change(int(booking["id"]), self.desk.clock(), change_note=note[:limit], change_wait=None)
+        row = await self.bookings.update_change(int(booking.id), self.desk.clock(), change_note=note[:limit], change_wait=None)
         if row is None:
             return None
         await self.desk.tell_staff(row, "staff_booking_person_change")
@@ -88,17 +89,17 @@ class BookingChanges:
     async def stop_waiting(self, user_id: int) -> None:
         booking = await self.bookings.waiting_change(user_id, self.desk.clock() - NOTE_WAIT)
         if booking is not None:
-            await self.bookings.update_change(int(booking["id"]), self.desk.clock(), change_wait=None)
+            await self.bookings.update_change(int(booking.id), self.desk.clock(), change_wait=None)
 
-    def pending_lines(self, booking: dict[str, Any]) -> list[str]:
+    def pending_lines(self, booking: BookingRow) -> list[str]:
         """The change asked for and not yet answered, in plain words (for /mybooking and the staff card)."""
         lines = []
-        if booking.get("change_start"):
-            start = from_utc_text(booking["change_start"])
+        if booking.change_start:
+            start = from_utc_text(booking.change_start)
             when = format_when(start, self.desk.zone, self.desk.calendar_words())
             lines.append(self.texts.get("book_line_change_time", when=when, zone=self.desk.zone_name))
-        if booking.get("change_note"):
-            lines.append(self.texts.get("book_line_change_note", value=booking["change_note"]))
+        if booking.change_note:
+            lines.append(self.texts.get("book_line_change_note", value=booking.change_note))
         return lines
 
     # --- steps --------------------------------------------------------------------------------
@@ -111,9 +112,9 @@ class BookingChanges:
         )
         return self.texts.reply(key, rows)
 
-    async def _times(self, booking: dict[str, Any], *, from_day: date | None = None, intro: str = "book_slots_intro") -> Reply:
-        booking_id = int(booking["id"])
-        page = await self.desk.free_page(booking["who"], booking["mode"], None, from_day)
+    async def _times(self, booking: BookingRow, *, from_day: date | None = None, intro: str = "book_slots_intro") -> Reply:
+        booking_id = int(booking.id)
+        page = await self.desk.free_page(booking.who, booking.mode, None, from_day)
         if not page.days:
             return self.texts.reply("book_slots_no_more" if from_day else "book_slots_none")
         rows = self.desk.slot_rows(page, lambda slot: payloads.build("mybooking", "at", booking_id, int(slot.start.timestamp())))
@@ -125,26 +126,26 @@ class BookingChanges:
             text = f"{text}\n{self.texts.get('book_slots_intro')}"
         return Reply(key=f"text.{intro}", text=self.texts.fill(text, zone=self.desk.zone_name), buttons=tuple(rows))
 
-    async def _asked_time(self, booking: dict[str, Any], value: str) -> list[Reply]:
+    async def _asked_time(self, booking: BookingRow, value: str) -> list[Reply]:
         """A free time picked: asked for, not taken (the centre confirms); still checked to be free now."""
         now = self.desk.clock()
         start = datetime.fromtimestamp(int(value), tz=now.tzinfo) if value.isdigit() and len(value) <= 12 else None
         slot = None
         if start is not None:
             taken = await self.desk.taken(now)
-            slot = find_slot(self.desk.availability, self.desk.zone, now, start, who=booking["who"], mode=booking["mode"], taken=taken)
+            slot = find_slot(self.desk.availability, self.desk.zone, now, start, who=booking.who, mode=booking.mode, taken=taken)
         if slot is None:
             return [await self._times(booking, intro="book_slot_taken")]
-        row = await self.bookings.update_change(int(booking["id"]), now, change_start=iso(slot.start), change_wait=None)
+        row = await self.bookings.update_change(int(booking.id), now, change_start=iso(slot.start), change_wait=None)
         if row is None:
             return self.desk.expired()
         await self.desk.tell_staff(row, "staff_booking_person_change")
         when = format_when(slot.start, self.desk.zone, self.desk.calendar_words())
         return [self.texts.reply("book_change_sent_time", when=when, zone=self.desk.zone_name, reply=self._how_reply(row))]
 
-    def _how_reply(self, booking: dict[str, Any]) -> str:
+    def _how_reply(self, booking: BookingRow) -> str:
         """How the answer will come: "here" only when the contact chosen is Telegram."""
-        return self.texts.get("book_change_reply_phone" if booking["contact"] == "phone" else "book_change_reply_here")
+        return self.texts.get("book_change_reply_phone" if booking.contact == "phone" else "book_change_reply_here")
 
 
 def _parse_day(value: str) -> date | None:

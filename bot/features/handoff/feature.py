@@ -2,7 +2,7 @@
 
 Person side: `/human` tells honestly when staff are in, then opens the conversation; while
 it is open every text the person writes is queued for the staff group (the safety check
-has already run in the engine). Staff side (`bot.engine.staff`): what a staff member writes
+has already run in the engine). Staff side (`bot.features.staff.router`): what a staff member writes
 in the person's topic, or as a reply to one of their relayed messages, is queued back to
 the person without the staff member's name or account.
 
@@ -22,7 +22,9 @@ from typing import Final, Literal
 
 from bot.engine import payloads
 from bot.engine.availability import CalendarWords, centre_zone, format_time, next_staff_opening, staff_open_now
-from bot.engine.core import HANDOFF_END_COMMANDS, Engine
+from bot.engine.commands import HANDOFF_END_COMMANDS, command_name
+from bot.engine.core import Engine
+from bot.engine.features import FeatureBase
 from bot.engine.payloads import Payload
 from bot.engine.redaction import redact_question
 from bot.engine.replies import Button, Incoming, Reply
@@ -100,16 +102,11 @@ def ack_key(count: int, last_at: str | None, now: datetime) -> str | None:
     return None
 
 
-def command_of(text: str) -> str | None:
-    """"/end@AlumauraBot please" -> "end"; None for anything that is not a command."""
-    words = text.strip().split()
-    if not words or not words[0].startswith("/"):
-        return None
-    return words[0][1:].split("@")[0].lower()
-
-
-class HandoffDesk:
+class HandoffDesk(FeatureBase):
     """The human handoff of one engine."""
+
+    name = "handoff"
+    kinds = frozenset({"human"})
 
     def __init__(self, engine: Engine, handoffs: HandoffStore, clock: Clock, flood: FloodGate | None = None) -> None:
         self.engine = engine
@@ -122,7 +119,7 @@ class HandoffDesk:
 
     # --- person side ----------------------------------------------------------------------------
 
-    async def on_human(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
+    async def on_payload(self, session: Session, payload: Payload, incoming: Incoming) -> list[Reply]:
         """`human` (explain and offer), `human:go` (open), `human:end` (the person ends it)."""
         action = payload.arg(0)
         if action == "end":
@@ -184,7 +181,7 @@ class HandoffDesk:
         session.handoff_open = False
         if closed is None:
             return [self.texts.reply("handoff_not_open", self.texts.menu())]
-        await self._staff_note(session.user_id, "staff_handoff_ended_by_person", name=closed["display_name"])
+        await self._staff_note(session.user_id, "staff_handoff_ended_by_person", name=closed.display_name)
         log.info("handoff closed user=%s by=person", self.engine.user_hash(session.user_id))
         return [self.texts.reply("handoff_ended_by_person", self.texts.menu())]
 
@@ -199,8 +196,8 @@ class HandoffDesk:
         level, tell = self.flood.check(session.user_id)
         if level == "hard":
             return [self.texts.reply("handoff_paused")] if tell else []
-        await self._relay_to_staff(session.user_id, current["display_name"], incoming.text.strip())
-        count = await self.handoffs.count_message(int(current["id"]), from_staff=False)
+        await self._relay_to_staff(session.user_id, current.display_name, incoming.text.strip())
+        count = await self.handoffs.count_message(current.id, from_staff=False)
         now = self.clock()
         replies = [self.texts.reply(key)] if (key := ack_key(count, session.handoff_last_at, now)) else []
         session.handoff_last_at = now.isoformat(timespec="seconds")
@@ -214,7 +211,7 @@ class HandoffDesk:
         if current is None or not incoming.text.strip():
             return
         marked = f"⚠️ [{label.replace('_', ' ')}] {incoming.text.strip()}"
-        await self._relay_to_staff(session.user_id, current["display_name"], marked)
+        await self._relay_to_staff(session.user_id, current.display_name, marked)
 
     async def _relay_to_staff(self, user_id: int, name: str, text: str) -> None:
         header = self.texts.get("staff_relay_header", name=name or "?", ref=self.ref(user_id))
@@ -226,7 +223,7 @@ class HandoffDesk:
     ) -> None:
         if name is None:
             row = await self.handoffs.last_of(user_id)
-            name = row["display_name"] if row else "?"
+            name = row.display_name if row else "?"
         rows = ((Button(self.texts.get("staff_close_chat_label"), payloads.build("staff", "hclose", user_id)),),) if close_button else ()
         reply = self.texts.reply(key, rows, name=name or "?", ref=self.ref(user_id))
         await self.engine.enqueue(reply, chat_id=None, kind=kind, user_id=user_id)
@@ -235,7 +232,7 @@ class HandoffDesk:
         """A short reference staff can use for a person without their account id."""
         return "#" + self.engine.user_hash(user_id)[:6]
 
-    async def record_unanswered(self, session: Session, text: str) -> None:
+    async def on_fallback(self, session: Session, text: str) -> None:
         """Keep a question the bot could not answer, only with consent, redacted and normalised, for /unanswered."""
         if session.consent is not True:
             return
@@ -255,11 +252,16 @@ class HandoffDesk:
         level, tell = self.turn_flood.check(session.user_id)
         if level == "hard":
             return [self.texts.reply("handoff_flood_note")] if tell else []
-        if incoming.kind == "text" and command_of(incoming.text) in HANDOFF_END_COMMANDS:
+        if incoming.kind == "text" and command_name(incoming.text) in HANDOFF_END_COMMANDS:
             session.handoff_open = await self.handoffs.open_of(session.user_id) is not None
         return None
 
-    async def forget(self, user_id: int) -> dict[str, int]:
+    async def on_housekeeping(self, now: datetime) -> dict[str, int]:
+        """Unanswered questions after RETENTION_DAYS or 90 days, whichever is shorter."""
+        retention = timedelta(days=min(max(self.engine.options.retention_days, 1), UNANSWERED_MAX_DAYS))
+        return {"unanswered questions": await self.handoffs.purge_unanswered(now - retention)}
+
+    async def on_forget(self, user_id: int) -> dict[str, int]:
         """Erase handoff records; an open conversation is closed and staff are told in its topic."""
         open_row = await self.handoffs.open_of(user_id)
         erased, topic = await self.handoffs.forget(user_id, self.engine.user_hash(user_id))
@@ -288,7 +290,7 @@ class HandoffDesk:
         with speaking(await self.engine.language_of(user_id)):
             reply = self.texts.reply("handoff_from_staff", message=text[:RELAY_LIMIT])
         await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_staff", user_id=user_id)
-        await self.handoffs.count_message(int(current["id"]), from_staff=True)
+        await self.handoffs.count_message(current.id, from_staff=True)
         return True
 
     async def open_by_staff(self, user_id: int) -> bool:
@@ -314,7 +316,7 @@ class HandoffDesk:
             reply = self.texts.reply("handoff_closed_by_staff", self.texts.menu())
         await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_closed", user_id=user_id)
         log.info("handoff closed user=%s by=staff", self.engine.user_hash(user_id))
-        return str(closed["display_name"] or "?")
+        return str(closed.display_name or "?")
 
     async def ban(self, user_id: int, by: int) -> None:
         """Block a person from booking and writing to staff; an open conversation ends without notice to them."""
@@ -334,7 +336,7 @@ class HandoffDesk:
 
     async def topic_title(self, user_id: int) -> str:
         row = await self.handoffs.last_of(user_id)
-        name = (row["display_name"] if row else "") or "?"
+        name = (row.display_name if row else "") or "?"
         return f"{name} {self.ref(user_id)}"[:TOPIC_TITLE_LIMIT]
 
     async def topic_created(self, user_id: int, thread_id: int) -> None:

@@ -4,7 +4,7 @@ Every command, button and relayed message is checked against configuration first
 time: it must come from the staff chat, from a sender the channel verified as a member of
 it (or listed in ADMIN_USER_IDS). Anyone else gets nothing at all.
 
-`install_handoff(engine)` wires booking, handoff and these tools into an engine.
+`centre_desk(engine)` gathers an engine's booking and handoff features with these tools.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ from typing import Final, Literal
 
 from bot.engine import payloads
 from bot.engine.availability import format_when, from_utc_text
-from bot.engine.booking import BookingDesk, epoch, from_epoch
+from bot.engine.commands import command_name
 from bot.engine.core import Engine
-from bot.engine.handoff import HandoffDesk
 from bot.engine.replies import Button, Reply
-from bot.storage.booking_store import BookingStore
-from bot.storage.handoff_store import HandoffStore
+from bot.features.booking.feature import BookingDesk
+from bot.features.booking.views import epoch, from_epoch
+from bot.features.handoff.feature import HandoffDesk
 from bot.storage.outbox_store import OutboxStore
 from bot.storage.store import now_utc
 
 log = logging.getLogger(__name__)
 
 StaffKind = Literal["text", "button"]
+StaffCommand = Callable[["StaffIncoming", str], Awaitable["StaffResult"]]
 STATS_WINDOWS: Final = (7, 30)
 UNANSWERED_DAYS: Final = 30
 
@@ -76,7 +77,7 @@ class StaffResult:
 
 @dataclass
 class CentreDesk:
-    """Booking, handoff and the staff tools of one engine (what `install_handoff` returns)."""
+    """Booking, handoff and the staff tools of one engine (what `centre_desk` returns)."""
 
     booking: BookingDesk
     handoff: HandoffDesk
@@ -91,13 +92,28 @@ class StaffRouter:
         self.texts = engine.texts
         self.booking = booking
         self.handoff = handoff
+        handlers: dict[str, StaffCommand] = {
+            "close": self._about_person, "ban": self._about_person, "unban": self._about_person,
+            "bookings": self._listing, "stats": self._listing, "unanswered": self._listing,
+            "help": self._help, "start": self._help,
+        }
+        self._handlers = handlers
+
+    @property
+    def handled_commands(self) -> frozenset[str]:
+        """The staff commands with a handler: the same names as `STAFF_COMMANDS` (a test holds them together)."""
+        return frozenset(self._handlers)
 
     def authorised(self, incoming: StaffIncoming) -> bool:
         """Only staff act: from the staff chat, and verified a member (or configured as an admin)."""
         options = self.engine.options
         if options.staff_chat_id is None or incoming.chat_id != options.staff_chat_id:
             return False
-        return incoming.verified_member or incoming.user_id in options.admin_user_ids
+        return incoming.verified_member or self.is_admin(incoming.user_id)
+
+    def is_admin(self, user_id: int) -> bool:
+        """Listed in ADMIN_USER_IDS: staff without being a member of the staff group (the one admin check)."""
+        return user_id in self.engine.options.admin_user_ids
 
     async def handle(self, incoming: StaffIncoming) -> StaffResult:
         if not self.authorised(incoming):
@@ -126,8 +142,8 @@ class StaffRouter:
         if action in {"claim", "confirm", "close"}:
             row, stale = await self.booking.staff_set(target, action, incoming.user_id)
             shown = row or await self.booking.bookings.get(target)
-            replies = (self._say(incoming, self.booking.staff_card(shown), edit=True),) if shown and shown["status"] != "draft" else ()
-            notice = self.booking.status_label("staff_status", row["status"]) if row else stale
+            replies = (self._say(incoming, self.booking.staff_card(shown), edit=True),) if shown and shown.status != "draft" else ()
+            notice = self.booking.status_label("staff_status", row.status) if row else stale
             return StaffResult(replies=replies, notice=notice)
         if action == "propose":
             return await self._proposals(incoming, target, None, edit=False)
@@ -138,7 +154,7 @@ class StaffRouter:
             return await self._propose_time(incoming, target, parsed.arg(2))
         if action == "card":
             shown = await self.booking.bookings.get(target)
-            if shown is None or shown["status"] == "draft":
+            if shown is None or shown.status == "draft":
                 return StaffResult(notice=self.texts.get("staff_booking_stale", id=str(target), status="gone"))
             return StaffResult(replies=(self._say(incoming, self.booking.staff_card(shown)),))
         if action == "open":
@@ -150,9 +166,9 @@ class StaffRouter:
 
     async def _proposals(self, incoming: StaffIncoming, booking_id: int, from_day: date | None, *, edit: bool, key: str = "staff_propose_pick") -> StaffResult:
         booking = await self.booking.bookings.get(booking_id)
-        if booking is None or booking["status"] not in {"requested", "claimed", "proposed", "confirmed"}:
+        if booking is None or booking.status not in {"requested", "claimed", "proposed", "confirmed"}:
             return StaffResult(notice=self.texts.get("staff_booking_stale", id=str(booking_id), status="closed"))
-        page = await self.booking.free_page(booking["who"], booking["mode"], booking_id, from_day)
+        page = await self.booking.free_page(booking.who, booking.mode, booking_id, from_day)
         if not page.days:
             return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_propose_none", id=str(booking_id)), edit=edit),))
         rows = self.booking.slot_rows(page, lambda slot: payloads.build("staff", "pt", booking_id, epoch(slot.start)))
@@ -186,30 +202,36 @@ class StaffRouter:
     # --- commands ------------------------------------------------------------------------------
 
     async def _command(self, incoming: StaffIncoming, text: str) -> StaffResult:
-        command = text.split()[0][1:].split("@")[0].lower()
-        if command in {"close", "ban", "unban"}:
-            user_id = await self.handoff.person_of(incoming.thread_id, incoming.reply_to_message_id)
-            if user_id is None:
-                key = "staff_not_a_person" if command == "close" else "staff_ban_unknown"
-                return StaffResult(replies=(self._say(incoming, self.texts.reply(key)),))
-            if command == "close":
-                result = await self._close(incoming, user_id)
-                return result if result.replies else StaffResult(replies=(self._say(incoming, self.texts.reply("handoff_not_open")),))
-            if command == "ban":
-                await self.handoff.ban(user_id, incoming.user_id)
-                log.info("staff ban user=%s by=%s", self.engine.user_hash(user_id), self.engine.user_hash(incoming.user_id))
-                return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_banned", ref=self.handoff.ref(user_id))),))
-            await self.handoff.handoffs.unban(user_id)
-            return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_unbanned", ref=self.handoff.ref(user_id))),))
-        if command == "bookings":
-            return StaffResult(replies=(self._say(incoming, await self.bookings_reply()),))
-        if command == "stats":
-            return StaffResult(replies=(self._say(incoming, await self.stats_reply()),))
-        if command == "unanswered":
-            return StaffResult(replies=(self._say(incoming, await self.unanswered_reply()),))
-        if command in {"help", "start"}:
-            return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_help")),))
-        return StaffResult()  # another bot's command, or a typo: staying quiet keeps the group readable
+        """One handler per staff command in `bot.engine.commands.STAFF_COMMANDS`."""
+        command = command_name(text) or ""
+        handler = self._handlers.get(command)
+        if handler is None:
+            return StaffResult()  # another bot's command, or a typo: staying quiet keeps the group readable
+        return await handler(incoming, command)
+
+    async def _about_person(self, incoming: StaffIncoming, command: str) -> StaffResult:
+        """/close, /ban, /unban: about the person whose topic (or relayed message) this is."""
+        user_id = await self.handoff.person_of(incoming.thread_id, incoming.reply_to_message_id)
+        if user_id is None:
+            key = "staff_not_a_person" if command == "close" else "staff_ban_unknown"
+            return StaffResult(replies=(self._say(incoming, self.texts.reply(key)),))
+        if command == "close":
+            result = await self._close(incoming, user_id)
+            return result if result.replies else StaffResult(replies=(self._say(incoming, self.texts.reply("handoff_not_open")),))
+        if command == "ban":
+            await self.handoff.ban(user_id, incoming.user_id)
+            log.info("staff ban user=%s by=%s", self.engine.user_hash(user_id), self.engine.user_hash(incoming.user_id))
+            return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_banned", ref=self.handoff.ref(user_id))),))
+        await self.handoff.handoffs.unban(user_id)
+        return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_unbanned", ref=self.handoff.ref(user_id))),))
+
+    async def _listing(self, incoming: StaffIncoming, command: str) -> StaffResult:
+        """/bookings, /stats, /unanswered: one message each."""
+        reply = await {"bookings": self.bookings_reply, "stats": self.stats_reply, "unanswered": self.unanswered_reply}[command]()
+        return StaffResult(replies=(self._say(incoming, reply),))
+
+    async def _help(self, incoming: StaffIncoming, command: str) -> StaffResult:
+        return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_help")),))
 
     async def bookings_reply(self) -> Reply:
         rows = await self.booking.bookings.open_requests()
@@ -218,10 +240,10 @@ class StaffRouter:
         zone = self.booking.zone
         lines, buttons = [], []
         for row in rows:
-            when = format_when(from_utc_text(row["slot_start"]), zone) if row["slot_start"] else "?"
-            status = self.booking.status_label("staff_status", row["status"])
-            lines.append(f"#{row['id']} · {when} · {row['first_name'] or '?'} · {status}")
-            buttons.append((Button(f"#{row['id']} · {when}"[:40], payloads.build("staff", "card", row["id"])),))
+            when = format_when(from_utc_text(row.slot_start), zone) if row.slot_start else "?"
+            status = self.booking.status_label("staff_status", row.status)
+            lines.append(f"#{row.id} · {when} · {row.first_name or '?'} · {status}")
+            buttons.append((Button(f"#{row.id} · {when}"[:40], payloads.build("staff", "card", row.id)),))
         header = self.texts.get("staff_bookings_header")
         return Reply(key="text.staff_bookings_header", text="\n".join([header, *lines]), buttons=tuple(buttons))
 
@@ -298,65 +320,13 @@ def _day(value: str) -> date | None:
 
 # --- wiring ---------------------------------------------------------------------------------------
 
-Hook = Callable[..., Awaitable[object]]
 
-
-def install_handoff(engine: Engine, *, clock: Callable[[], datetime] = now_utc) -> CentreDesk:
-    """Register booking, handoff and staff tools on `engine`; returns them for the channel's staff side.
-
-    Installing again replaces the earlier installation (tests install with their own clock).
-    Hooks the engine does not have yet (contact_hooks, fallback_hooks, safety_hooks,
-    gate_hooks: see the report of issue 6) are registered as soon as the engine has them.
-    """
-    previous = desk_of(engine)
-    if previous is not None:
-        _uninstall(engine, previous)
-    bookings, handoffs = BookingStore(engine.store), HandoffStore(engine.store)
-    booking = BookingDesk(engine, bookings, handoffs, clock)
-    handoff = HandoffDesk(engine, handoffs, clock)
-    desk = CentreDesk(booking=booking, handoff=handoff, staff=StaffRouter(engine, booking, handoff))
-    booking.desk = desk
-    engine.actions.update(_actions(desk))
-    # Order matters: a booking step that just asked for a note or a number comes before the relay.
-    engine.text_hooks.extend([booking.on_text, handoff.on_text])
-    engine.forget_hooks.extend([booking.forget, handoff.forget])
-    engine.step_actions.append(booking.steps)  # a question or a safety answer mid-booking: the step comes back
-    for name, hook in _optional_hooks(desk).items():
-        hooks = getattr(engine, name, None)
-        if isinstance(hooks, list):
-            hooks.append(hook)
-    return desk
-
-
-def desk_of(engine: Engine) -> CentreDesk | None:
-    """The desk `install_handoff` put on this engine, if any (found through its registered action)."""
-    owner = getattr(engine.actions.get("bk"), "__self__", None)
-    return owner.desk if isinstance(owner, BookingDesk) else None
-
-
-def _actions(desk: CentreDesk) -> dict[str, Hook]:
-    booking, handoff = desk.booking, desk.handoff
-    return {"book": booking.on_book, "bk": booking.on_step, "mybooking": booking.on_mine, "human": handoff.on_human}
-
-
-def _optional_hooks(desk: CentreDesk) -> dict[str, Hook]:
-    return {
-        "contact_hooks": desk.booking.expects_contact,
-        "fallback_hooks": desk.handoff.record_unanswered,
-        "safety_hooks": desk.handoff.on_safety,
-        "gate_hooks": desk.handoff.gate,
-    }
-
-
-def _uninstall(engine: Engine, desk: CentreDesk) -> None:
-    for name in _actions(desk):
-        engine.actions.pop(name, None)
-    mine = {desk.booking.on_text, desk.handoff.on_text, desk.booking.forget, desk.handoff.forget, *_optional_hooks(desk).values()}
-    engine.step_actions[:] = [action for action in engine.step_actions if action is not desk.booking.steps]
-    for name in ("text_hooks", "forget_hooks", *_optional_hooks(desk)):
-        hooks = getattr(engine, name, None)
-        if isinstance(hooks, list):
-            hooks[:] = [hook for hook in hooks if hook not in mine]
+def centre_desk(engine: Engine) -> CentreDesk | None:
+    """Booking, handoff and the staff tools of an engine that declares both features (None otherwise)."""
+    booking, handoff = engine.feature(BookingDesk), engine.feature(HandoffDesk)
+    if booking is None or handoff is None:
+        return None
+    return CentreDesk(booking=booking, handoff=handoff, staff=StaffRouter(engine, booking, handoff))
 
 
 # Texts this package asks for by key (for `check_catalog(extra_texts=...)`), and their own placeholders.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from bot.engine import payloads
 from bot.engine.availability import find_slot, from_utc_text
@@ -24,9 +24,10 @@ from bot.engine.flow_input import typed
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
 from bot.engine.steps import clear_pause
+from bot.storage.booking_store import BookingRow
 
 if TYPE_CHECKING:
-    from bot.engine.booking import BookingDesk
+    from bot.features.booking.feature import BookingDesk
 
 NAME: Final = "booking"
 # A run of at least seven digits, with the spaces, dots, dashes and brackets people type in numbers.
@@ -34,19 +35,19 @@ _PHONE_RUN: Final = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
 _BRACKETED: Final = re.compile(r"\([^)]*\)")
 
 
-def next_step(draft: dict[str, Any]) -> str:
+def next_step(draft: BookingRow) -> str:
     """The first thing still missing from a draft; "summary" when it is complete."""
-    if draft["who"] is None:
+    if draft.who is None:
         return "who"
-    if draft["mode"] is None:
+    if draft.mode is None:
         return "mode"
-    if draft["slot_start"] is None:
+    if draft.slot_start is None:
         return "slot"
-    if draft["contact"] is None:
+    if draft.contact is None:
         return "contact"
-    if draft["contact"] == "phone" and not draft["phone"]:
+    if draft.contact == "phone" and not draft.phone:
         return "phone"
-    if draft["note"] is None:
+    if draft.note is None:
         return "note"
     return "summary"
 
@@ -54,10 +55,10 @@ def next_step(draft: dict[str, Any]) -> str:
 STEPS: Final = ("who", "mode", "slot", "contact", "phone", "note", "summary")
 
 
-def current_step(draft: dict[str, Any]) -> str:
+def current_step(draft: BookingRow) -> str:
     """The step to show: the stored one (an edit may revisit an answered step), or an earlier one still missing
     (a time let go while the person was away)."""
-    stored, missing = str(draft["step"] or "who"), next_step(draft)
+    stored, missing = str(draft.step or "who"), next_step(draft)
     if stored not in STEPS or STEPS.index(missing) < STEPS.index(stored):
         return missing
     return stored
@@ -98,7 +99,7 @@ class BookingSteps:
         shown = await self.desk.show_step(draft, current_step(draft))
         last = shown[-1]
         buttons = last.buttons
-        cancel = payloads.build("bk", draft["id"], "cancel")
+        cancel = payloads.build("bk", draft.id, "cancel")
         if cancel not in {b.payload for b in last.all_buttons()}:
             buttons = (*buttons, (Button(self.texts.get("book_cancel_label"), cancel),))
         lead = self.texts.get("book_step_again")
@@ -117,15 +118,15 @@ class BookingSteps:
         """Left for now: the held time goes back to others at once; the rest of the draft waits for /book."""
         draft = await self.desk.bookings.draft_of(session.user_id)
         if draft is not None:
-            await self.desk.bookings.release(int(draft["id"]))
+            await self.desk.bookings.release(int(draft.id))
         await self.desk.changes.stop_waiting(session.user_id)
         return [self.texts.reply("book_resume_declined", self.texts.menu())]
 
     # --- used by the desk ---------------------------------------------------------------------
 
-    async def resume(self, draft: dict[str, Any]) -> list[Reply]:
+    async def resume(self, draft: BookingRow) -> list[Reply]:
         """The draft's step again; a time whose hold lapsed is re-taken if still free, else fresh times."""
-        draft_id = int(draft["id"])
+        draft_id = int(draft.id)
         if not await self._still_held(draft):
             await self.desk.bookings.release(draft_id)
             await self.desk.bookings.update_draft(draft_id, self.desk.clock(), step="slot")
@@ -153,7 +154,7 @@ class BookingSteps:
             return None
         paused = session.paused_step == NAME
         step = current_step(draft)
-        draft_id = int(draft["id"])
+        draft_id = int(draft.id)
         if incoming.kind == "contact":
             if step != "phone" or not incoming.contact_phone:
                 return None
@@ -180,7 +181,7 @@ class BookingSteps:
             return await self.desk.take_note(draft_id, text)
         return None
 
-    async def _typed_button(self, draft: dict[str, Any], text: str) -> str | None:
+    async def _typed_button(self, draft: BookingRow, text: str) -> str | None:
         """The payload of the current step's button whose label was typed, if one was."""
         said = typed(text)
         if not said:
@@ -191,21 +192,21 @@ class BookingSteps:
                     return button.payload
         return None
 
-    async def _still_held(self, draft: dict[str, Any]) -> bool:
+    async def _still_held(self, draft: BookingRow) -> bool:
         """Whether the draft still has its time (held, or re-taken now); True when no time was chosen yet."""
-        if draft["slot_start"] is None:
+        if draft.slot_start is None:
             return True
         now = self.desk.clock()
-        if draft["active"] and draft["hold_until"] and from_utc_text(draft["hold_until"]) >= now:
+        if draft.active and draft.hold_until and from_utc_text(draft.hold_until) >= now:
             return True
-        start = from_utc_text(draft["slot_start"])
-        taken = await self.desk.taken(now, exclude_id=int(draft["id"]))
+        start = from_utc_text(draft.slot_start)
+        taken = await self.desk.taken(now, exclude_id=int(draft.id))
         slot = find_slot(
-            self.desk.availability, self.desk.zone, now, start, who=draft["who"] or "individual",
-            mode=draft["mode"] or "online", taken=taken,
+            self.desk.availability, self.desk.zone, now, start, who=draft.who or "individual",
+            mode=draft.mode or "online", taken=taken,
         )
         if slot is None:
             return False
         hold_until = now + timedelta(minutes=self.desk.availability.hold_minutes)
-        held = await self.desk.bookings.hold(int(draft["id"]), slot.therapists, slot.start, slot.end, hold_until, now)
+        held = await self.desk.bookings.hold(int(draft.id), slot.therapists, slot.start, slot.end, hold_until, now)
         return held is not None

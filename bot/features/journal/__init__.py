@@ -1,0 +1,1 @@
+"""The private journal: reflections a person chose to save."""

@@ -1,0 +1,1 @@
+"""The staff side, channel-neutral: staff commands, card buttons and replies (`router`)."""
