@@ -249,3 +249,22 @@ async def test_did_you_mean_offers_the_topic_the_message_names(settings, catalog
         assert payloads_of(replies)[:2] == [topic_payload("fees"), "answer:does_therapy_help"]
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("can i do the session online from home", "online"),
+        ("kya online session ho sakta hai", "online"),
+        ("session ki fees kitni hai, book karna hai", "fees"),
+    ],
+)
+def test_a_booking_question_that_asks_a_practical_one_gets_that_answer_with_the_booking_button(texts: Texts, text: str, topic: str) -> None:
+    replies = faq.answer_replies(texts, "book_therapist", text=text)
+    assert replies[0].key == f"answer.about_the_centre.{topic}"
+    assert "book" in [button.payload for row in replies[0].buttons for button in row]
+
+
+def test_a_plain_booking_request_keeps_the_booking_answer(texts: Texts) -> None:
+    replies = faq.answer_replies(texts, "book_therapist", text="i want to book a session with a therapist")
+    assert replies[0].key.startswith("answer.book_therapist")

@@ -12,6 +12,12 @@ from bot.engine.centre_answers import CENTRE_INTENT
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts, content_rows, merge_rows, one_per_row
 
+BOOKING_INTENT: Final = "book_therapist"
+# Centre topics that answer a booking question better than the general booking answer when the
+# message names them (fees, online sessions, where and when): not "therapists", a word nearly
+# every booking message uses.
+PRACTICAL_BEFORE_BOOKING: Final = frozenset({"fees", "online", "location"})
+
 
 # Answers to something other than a question: "Did this help?" reads oddly after a hello, a thank
 # you, a goodbye, a way to book or to a person, or to someone saying they are hurting.
@@ -79,6 +85,10 @@ def answer_replies(
         return [texts.reply("fallback", texts.menu())]
     feedback = feedback_replies(texts, intent) if with_feedback else []
     topic = centre_answers.chosen_topic(texts.catalog, text, part) if intent == CENTRE_INTENT else None
+    if intent == BOOKING_INTENT and centre_answers.topic_of(texts.catalog, text) in PRACTICAL_BEFORE_BOOKING:
+        # "can i do the session online?", "kitna paisa lagta hai": a booking question that asks a
+        # practical one; its answer carries the booking button too.
+        topic = centre_answers.topic_of(texts.catalog, text)
     if topic is not None:
         return centre_answers.topic_replies(texts, topic) + feedback
     rows: list[tuple[Button, ...]] = []
