@@ -14,10 +14,8 @@ the examples (figures in the matcher's docstring and in models/intent_ranker.jso
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -28,6 +26,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.artifacts import npz_bytes
 from bot.nlu.intent_ranker import (
     CHAR_BLOCK,
     MODELS_DIR,
@@ -49,7 +48,6 @@ ROOT: Final = Path(__file__).resolve().parents[2]
 INTENTS_DIR: Final = ROOT / "intents"
 C: Final = 30.0
 FOLDS: Final = 5
-_ZIP_TIME: Final = (2020, 1, 1, 0, 0, 0)
 _DEVANAGARI: Final = re.compile("[\u0900-\u097f]")
 
 
@@ -127,20 +125,6 @@ def intents_fingerprint(folder: Path = INTENTS_DIR) -> str:
     return digest.hexdigest()
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz numpy can load, written with fixed timestamps and order (byte-identical reruns)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue())
-    return buffer.getvalue()
-
-
 def train(root: Path = ROOT, out_dir: Path = MODELS_DIR, *, with_kfold: bool = True) -> dict[str, Any]:
     """Train on the catalogue's examples, write the artifact, return its metadata."""
     from bot.catalog.loader import load_catalog
@@ -163,7 +147,7 @@ def train(root: Path = ROOT, out_dir: Path = MODELS_DIR, *, with_kfold: bool = T
         metadata["kfold_top1"] = kfold_top1(examples, catalog.vocabulary)
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays_path, meta_path = artifact_paths(out_dir)
-    arrays_path.write_bytes(_npz_bytes(arrays))
+    arrays_path.write_bytes(npz_bytes(arrays))
     meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return metadata
 

@@ -20,9 +20,7 @@ timestamps, so the same corpus gives byte-identical artifacts. The steps:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Sequence
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -37,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
+from bot.nlu.artifacts import npz_bytes
 from bot.nlu.safety import SafetyDetector, load_safety_lexicon
 from bot.nlu.safety_check import EXPLICIT_PATTERNS, SafetyCheck
 from bot.nlu.safety_classifier import CHAR_NGRAMS, CLASSES, FUNCTION_WORDS_FILE, CROSS_NGRAMS, MODELS_DIR, WORD_NGRAMS, Thresholds, analyse, artifact_paths, calibrate
@@ -74,7 +73,6 @@ GRID: Final = tuple(round(0.01 * step, 2) for step in range(1, 100))
 SPELLING_FILE: Final = ROOT / "intents" / "hindi_spelling.yaml"
 LEXICON_FILE: Final = ROOT / "intents" / "safety.yaml"
 TRAINING_VERSION: Final = 7  # bump when this module changes what it produces
-_ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)
 
 
 def parameters() -> dict[str, Any]:
@@ -288,20 +286,6 @@ def groups_of(examples: Sequence[Example]) -> list[str]:
     return [f"{e.lang}/{'ordinary' if e.category in EVERYDAY else e.label}" for e in examples]
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz numpy can load, written with fixed timestamps and order (byte-identical reruns)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue())
-    return buffer.getvalue()
-
-
 def export_arrays(fitted: Fitted, platt: np.ndarray) -> dict[str, np.ndarray]:
     """The arrays the run-time model reads (`safety_classifier.model_from_arrays`), float32, sorted features."""
     names = [fitted.counts.names[i] for i in fitted.columns]  # already sorted, as CountVectorizer sorts
@@ -333,7 +317,7 @@ def train(corpus_dir: Path = CORPUS_DIR, out_dir: Path = MODELS_DIR) -> dict[str
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays_path, meta_path = artifact_paths(out_dir)
-    arrays_path.write_bytes(_npz_bytes(arrays))
+    arrays_path.write_bytes(npz_bytes(arrays))
     meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return metadata
 
