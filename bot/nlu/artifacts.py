@@ -8,8 +8,10 @@ retrained model shows up in `git diff` only when it really changed.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 import numpy as np
 
@@ -28,3 +30,11 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, member.getvalue())
     return buffer.getvalue()
+
+
+def write_artifact(paths: tuple[Path, Path], arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+    """Write a model: its arrays (`npz_bytes`) and its metadata as sorted, indented JSON."""
+    arrays_path, meta_path = paths
+    arrays_path.parent.mkdir(parents=True, exist_ok=True)
+    arrays_path.write_bytes(npz_bytes(arrays))
+    meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

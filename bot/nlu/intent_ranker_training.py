@@ -26,7 +26,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.artifacts import npz_bytes
+from bot.nlu.artifacts import write_artifact
 from bot.nlu.intent_ranker import (
     CHAR_BLOCK,
     MODELS_DIR,
@@ -145,10 +145,7 @@ def train(root: Path = ROOT, out_dir: Path = MODELS_DIR, *, with_kfold: bool = T
     }
     if with_kfold:
         metadata["kfold_top1"] = kfold_top1(examples, catalog.vocabulary)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    arrays_path, meta_path = artifact_paths(out_dir)
-    arrays_path.write_bytes(npz_bytes(arrays))
-    meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_artifact(artifact_paths(out_dir), arrays, metadata)
     return metadata
 
 

@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
-from bot.nlu.artifacts import npz_bytes
+from bot.nlu.artifacts import write_artifact
 from bot.nlu.safety import SafetyDetector, load_safety_lexicon
 from bot.nlu.safety_check import EXPLICIT_PATTERNS, SafetyCheck
 from bot.nlu.safety_classifier import CHAR_NGRAMS, CLASSES, FUNCTION_WORDS_FILE, CROSS_NGRAMS, MODELS_DIR, WORD_NGRAMS, Thresholds, analyse, artifact_paths, calibrate
@@ -315,10 +315,7 @@ def train(corpus_dir: Path = CORPUS_DIR, out_dir: Path = MODELS_DIR) -> dict[str
         "features": len(final.idf),
         "libraries": {name: version(name) for name in ("scikit-learn", "numpy", "scipy", "indic-transliteration")},
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    arrays_path, meta_path = artifact_paths(out_dir)
-    arrays_path.write_bytes(npz_bytes(arrays))
-    meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_artifact(artifact_paths(out_dir), arrays, metadata)
     return metadata
 
 
