@@ -7,37 +7,23 @@ with a hand-moved clock (see tests/test_booking.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.engine.flow_input import is_question
 from bot.engine.replies import Incoming, Reply
 from bot.features.staff.router import CentreDesk
 from tests.conftest import find_button, keys, make_incoming, payloads_of
-from tests.test_booking import PERSON, Clock, book_until_summary, drain, press, staff_press, start_desk, to_staff
+from tests.test_booking import (  # the booking tests' clock and desk, shared
+    PERSON, Clock, book_until_summary, clock, desk_engine, drain, press, staff_press, to_staff,  # noqa: F401
+)
 
 CRISIS = "i don't want to be alive anymore"
 WEEKEND_QUESTION = "can we do a weekend evening instead? we both work"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    # A Monday morning in Kolkata, years ahead (as in tests/test_booking.py).
-    return Clock(datetime(2030, 3, 25, 4, 0, tzinfo=timezone.utc))
-
-
-@pytest.fixture
-async def desk_engine(tmp_path: Path, catalog: Catalog, clock: Clock) -> AsyncIterator[tuple[Engine, CentreDesk]]:
-    engine, desk = await start_desk(tmp_path, catalog, clock)
-    try:
-        yield engine, desk
-    finally:
-        await engine.close()
 
 
 async def say(engine: Engine, text: str, user_id: int = PERSON) -> list[Reply]:
