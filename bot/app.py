@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.catalog.check import CheckReport, check_catalog
 from bot.catalog.loader import Catalog, load_catalog
@@ -23,9 +23,12 @@ from bot.nlu.safety import SafetyDetector
 from bot.nlu.safety_check import SafetyCheck
 from bot.nlu.safety_classifier import shipped_model
 from bot.storage.booking_store import BookingStore
-from bot.storage.handoff_store import HandoffStore
+from bot.storage.handoff_store import HandoffStore, StaffLinkStore
 from bot.storage.inbox_store import InboxStore
 from bot.storage.store import Store, now_utc
+
+if TYPE_CHECKING:
+    from bot.telegram.staff import StaffTelegram
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +124,14 @@ def check_content(catalog: Catalog) -> CheckReport:
     Used by `python -m bot check`, `python -m bot doctor` and the tests, so they agree.
     """
     from bot.engine.availability import availability_problems
-    from bot.engine.flows import validate_flows
-    from bot.features.staff.router import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS
+    from bot.engine.flow_check import validate_flows
+    from bot.features.staff.placeholders import HANDOFF_PLACEHOLDERS
 
     from bot.catalog.translation_check import translation_problems
     from bot.engine.flow_languages import translated_flows
     from bot.engine.flows import load_flows
 
-    report = check_catalog(catalog, extra_texts=HANDOFF_TEXTS, extra_placeholders=HANDOFF_PLACEHOLDERS)
+    report = check_catalog(catalog, extra_placeholders=HANDOFF_PLACEHOLDERS)  # the texts the code uses: found by reading it
     report.errors.extend(availability_problems(catalog))
     report.errors.extend(validate_flows(catalog))
     broken, missing = translation_problems(catalog)
@@ -139,6 +142,22 @@ def check_content(catalog: Catalog) -> CheckReport:
     return report
 
 
+def telegram_staff(engine: Engine, *, staff_chat_id: int | None) -> StaffTelegram | None:
+    """Give the engine its staff channel on Telegram, and return the staff group's side (None without one).
+
+    The channel's links (each person's forum topic, which posted message is about whom) are kept
+    through `StaffLinkStore`, injected here so `bot/telegram` never imports storage. The channel is
+    given even without a staff group, so /forget still erases links a former staff group left.
+    """
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bot.telegram.staff import staff_side
+    from bot.telegram.staff_channel import TelegramStaffChannel
+
+    conversations = TelegramStaffChannel(StaffLinkStore(engine.store))
+    engine.staff_channel = conversations
+    return staff_side(engine, conversations, staff_chat_id=staff_chat_id)
+
+
 def run_telegram(settings: Settings, catalog: Catalog | None = None) -> int:
     """Run the bot on Telegram until SIGTERM/SIGINT or a fatal fault; returns the exit code (`bot.exit_codes`).
 
@@ -147,12 +166,11 @@ def run_telegram(settings: Settings, catalog: Catalog | None = None) -> int:
     # Opt in to python-telegram-bot 22's timedelta durations before it is imported; the int form warns on every flood wait.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bot.telegram.application import build_application, channel_of, run_application
-    from bot.telegram.staff import staff_side
 
     engine = build_engine(settings, catalog)
     # Updates are kept in the database until handled, so a killed bot finds its backlog again.
     inbox = InboxStore(engine.store)
-    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id)
+    staff = telegram_staff(engine, staff_chat_id=settings.staff_chat_id)
     if staff is None:
         application = build_application(settings, engine, inbox=inbox)
     else:

@@ -5,7 +5,9 @@ it. The last numbered buttons are kept in a small file next to the database
 (`<DATABASE_PATH>.console-buttons.json`, readable by the bot's account only), so the numbers
 still work after the chat is restarted. Standard input may be piped, one message per line, so
 conversations can be scripted.
-Messages queued for the centre's staff are printed too, marked as such.
+Messages queued for the centre's staff are printed too, marked as such: the terminal's staff
+channel is the trivial one (`bot.engine.staff_channel.SharedStaffRoom`), one room, nothing kept
+per person.
 
 A database that cannot be opened or written ends the chat at once, with one line and exit
 code 4 (`bot.exit_codes.STORAGE`); a DATA_ENCRYPTION_KEY that does not fit the database is a
@@ -27,6 +29,7 @@ from typing import TextIO
 from bot import exit_codes
 from bot.engine.core import Engine
 from bot.engine.replies import Button, Incoming, Reply
+from bot.engine.staff_channel import SharedStaffRoom
 from bot.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -91,6 +94,8 @@ class ConsoleChat:
         self.first_name = first_name
         self.buttons_file = buttons_file
         self.buttons: list[Button] = load_buttons(buttons_file, user_id)
+        # The staff read along here, in one room: there is no per-person place to keep or erase.
+        engine.staff_channel = SharedStaffRoom(engine.tell_staff)
 
     def render(self, replies: list[Reply]) -> None:
         """Print replies; the buttons of this turn become the numbered choices."""
@@ -138,7 +143,7 @@ class ConsoleChat:
         """
         try:
             for delivery in await self.engine.due_deliveries(limit=50):
-                target = "the centre's staff" if delivery.chat_id is None else f"chat {delivery.chat_id}"
+                target = "the centre's staff" if delivery.for_staff else f"chat {delivery.person}"
                 self.out.write(f"--- to {target} ---\n{delivery.reply.text}\n---\n")
                 await self.engine.delivery_done(delivery.id)
         except StorageError as error:

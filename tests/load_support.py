@@ -25,13 +25,13 @@ from typing import Any
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.app import build_engine
+from bot.app import build_engine, telegram_staff
 from bot.catalog.loader import Catalog
-from bot.engine.core import Engine, reply_from_dict
+from bot.engine.core import Engine
+from bot.engine.outbox import reply_from_dict
 from bot.features.staff.router import CentreDesk, centre_desk
-from bot.storage.booking_store import OPEN_STATUSES
+from bot.storage.booking_row import OPEN_STATUSES
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
-from bot.telegram.staff import staff_side
 from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, Shown, TgUser, shown_from
 from tests.telegram_helpers import AnyApplication, RecordingEngine, expected_texts, inbox_for, make_settings
 
@@ -144,7 +144,7 @@ async def staffed_bot(
     desk = centre_desk(inner)
     assert desk is not None
     engine = RecordingEngine(inner)
-    staff = staff_side(inner, staff_chat_id=group.id)
+    staff = telegram_staff(inner, staff_chat_id=group.id)
     assert staff is not None
     application = build_application(
         settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=outbox_interval, inbox=inbox_for(inner)

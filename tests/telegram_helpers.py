@@ -177,12 +177,15 @@ def echo(incoming: Incoming) -> list[Reply]:
 @dataclass
 class FakeDelivery:
     id: int
-    chat_id: int | None
-    thread_id: int | None
+    person: int | None
     reply: Reply
     kind: str = "message"
-    user_id: int | None = None
+    about: int | None = None
     created_at: datetime | None = None
+
+    @property
+    def for_staff(self) -> bool:
+        return self.person is None
 
 
 @dataclass
@@ -220,22 +223,20 @@ class FakeEngine:
     def queue(
         self,
         reply: Reply,
-        chat_id: int | None = None,
-        thread_id: int | None = None,
+        person: int | None = None,
         *,
         kind: str = "message",
-        user_id: int | None = None,
+        about: int | None = None,
         created_at: datetime | None = None,
     ) -> int:
+        """Queue a delivery for `person` (None: for the staff, about `about`)."""
         delivery_id = len(self.outbox) + len(self.done) + 1
         queued_at = created_at or datetime.now(timezone.utc)
-        self.outbox[delivery_id] = FakeDelivery(delivery_id, chat_id, thread_id, reply, kind, user_id, queued_at)
+        self.outbox[delivery_id] = FakeDelivery(delivery_id, person, reply, kind, about, queued_at)
         return delivery_id
 
-    async def enqueue(
-        self, reply: Reply, *, chat_id: int | None, thread_id: int | None = None, kind: str = "message", user_id: int | None = None
-    ) -> int:
-        return self.queue(reply, chat_id, thread_id, kind=kind, user_id=user_id)
+    async def tell_person(self, user_id: int, reply: Reply, *, kind: str = "message") -> int:
+        return self.queue(reply, user_id, kind=kind)
 
     async def due_deliveries(self, limit: int = 20) -> list[FakeDelivery]:
         return list(self.outbox.values())[:limit]

@@ -16,7 +16,8 @@ import pytest
 
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
-from bot.engine.core import Delivery, Engine
+from bot.engine.core import Engine
+from bot.engine.outbox import Delivery
 from bot.engine.replies import Incoming, Reply
 from bot.features.staff.router import CentreDesk, StaffIncoming, centre_desk
 from bot.storage.store import Store
@@ -62,11 +63,8 @@ def staff_press(payload: str, *, user_id: int = STAFF_MEMBER, verified: bool = T
     return StaffIncoming(user_id=user_id, chat_id=chat_id, kind="button", button=payload, verified_member=verified)
 
 
-def staff_says(text: str, *, thread_id: int | None = None, reply_to: int | None = None, verified: bool = True) -> StaffIncoming:
-    return StaffIncoming(
-        user_id=STAFF_MEMBER, chat_id=STAFF_CHAT, kind="text", text=text, thread_id=thread_id,
-        reply_to_message_id=reply_to, verified_member=verified,
-    )
+def staff_says(text: str, *, about: int | None = None, verified: bool = True) -> StaffIncoming:
+    return StaffIncoming(user_id=STAFF_MEMBER, chat_id=STAFF_CHAT, kind="text", text=text, about=about, verified_member=verified)
 
 
 async def drain(engine: Engine) -> list[Delivery]:
@@ -78,11 +76,11 @@ async def drain(engine: Engine) -> list[Delivery]:
 
 
 def to_person(deliveries: list[Delivery], user_id: int = PERSON) -> list[str]:
-    return [d.reply.key for d in deliveries if d.chat_id == user_id]
+    return [d.reply.key for d in deliveries if d.person == user_id]
 
 
 def to_staff(deliveries: list[Delivery]) -> list[Delivery]:
-    return [d for d in deliveries if d.chat_id is None]
+    return [d for d in deliveries if d.for_staff]
 
 
 async def book_until_summary(engine: Engine, user_id: int = PERSON, *, slot_index: int = 0) -> tuple[list[Reply], str]:
@@ -153,7 +151,7 @@ async def test_each_staff_action_reaches_the_person_in_plain_words(desk_engine: 
     picker = await desk.staff.handle(staff_press("staff:propose:1"))
     proposal = [b.payload for b in picker.replies[0].reply.all_buttons() if b.payload.startswith("staff:pt:1:")][1]
     await desk.staff.handle(staff_press(proposal))
-    (update,) = [d for d in await drain(engine) if d.chat_id == PERSON]
+    (update,) = [d for d in await drain(engine) if d.person == PERSON]
     assert update.reply.key == "text.book_update_proposed"
     accept = find_button([update.reply], "mybooking:accept:1")
 
@@ -181,7 +179,7 @@ async def test_staff_confirm_tells_the_time_in_the_centre_zone(desk_engine: tupl
     await engine.handle(press(find_button(summary, "bk:1:confirm")))
     await drain(engine)
     await desk.staff.handle(staff_press("staff:confirm:1"))
-    (update,) = [d for d in await drain(engine) if d.chat_id == PERSON]
+    (update,) = [d for d in await drain(engine) if d.person == PERSON]
     start = datetime.fromtimestamp(int(slot.rsplit(":", 1)[1]), tz=timezone.utc)
     local = start.astimezone(desk.booking.zone)
     assert update.reply.key == "text.book_update_confirmed"
@@ -477,7 +475,7 @@ async def test_reminders_fire_after_a_restart(tmp_path: Path, catalog: Catalog) 
     ]
     restarted, _ = await start_desk(tmp_path, london, clock)
     try:
-        due = [d for d in await drain(restarted) if d.chat_id == PERSON]
+        due = [d for d in await drain(restarted) if d.person == PERSON]
         assert [d.reply.key for d in due if "reminder" in d.reply.key] == ["text.book_reminder_day", "text.book_reminder_hour"]
         assert "10:00" in due[-2].reply.text and "10:00" in due[-1].reply.text
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,22 @@ def test_only_the_telegram_package_imports_telegram() -> None:
         and any(module == "telegram" or module.startswith("telegram.") for module in imports_of(path))
     )
     assert outside == []
+
+
+# The staff side speaks of "the staff", "this person" and "this conversation" (bot/engine/staff_channel.py):
+# forum topics, their threads and Telegram's message ids belong to bot/telegram/staff_channel.py.
+TRANSPORT_WORDS = re.compile(r"thread|forum|message_id|topic", re.IGNORECASE)
+# The centre's practical questions ("fees", "location": content/centre.yaml `topics:`) are topics of another kind.
+CENTRE_TOPICS = ("engine/centre_answers.py", "engine/faq.py")
+
+
+def test_the_engine_and_the_features_never_mention_threads_or_topics() -> None:
+    found = sorted(
+        f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()}"
+        for package in ("engine", "features")
+        for path in (BOT / package).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        for word in TRANSPORT_WORDS.findall(line)
+        if not (word.lower() == "topic" and str(path.relative_to(BOT)) in CENTRE_TOPICS)
+    )
+    assert found == []

@@ -167,7 +167,7 @@ async def test_staff_are_alerted_at_most_once_per_hour(tmp_path: Path, catalog: 
         deliveries = await engine.due_deliveries()
         assert len(deliveries) == 1
         card = deliveries[0]
-        assert card.chat_id is None and card.kind == "safety_alert"
+        assert card.for_staff and card.about == 1001 and card.kind == "safety_alert"
         assert "Asha" in card.reply.text and CRISIS in card.reply.text and "crisis" in card.reply.text
         assert any(b.url == "tg://user?id=1001" for b in card.reply.all_buttons())
         other = await engine.handle(make_incoming(CRISIS, user_id=2002))

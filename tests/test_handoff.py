@@ -3,7 +3,9 @@
 The staff group is a small in-memory stand-in for the few Bot API calls the handoff
 delivery makes (getChat, createForumTopic, sendMessage, reopenForumTopic), driven
 through the real `bot.telegram.staff.StaffTelegram.deliver`, so topic creation, reuse,
-recreation after deletion and the message-id map are exercised without a network.
+recreation after deletion and the message-id map are exercised without a network. Staff
+messages are resolved to the person they are about by the real Telegram staff channel
+(`TelegramStaffChannel.person_about`), as `StaffTelegram.on_update` does, before the router.
 """
 
 from __future__ import annotations
@@ -20,21 +22,28 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError
 
-from bot.app import build_engine
+from bot.app import build_engine, telegram_staff
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
-from bot.features.staff.router import CentreDesk, centre_desk
+from bot.engine.staff_channel import FAREWELL_KIND
+from bot.features.staff.router import CentreDesk, StaffIncoming, StaffResult, centre_desk
+from bot.storage.store import iso, now_utc
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.staff import StaffTelegram, staff_side
+from bot.telegram.staff import StaffTelegram
 from tests.botapi_standin import BotApiStandIn, ChatState
 from tests.conftest import find_button, keys, make_incoming
 from tests.telegram_helpers import AnyApplication, inbox_for, person, settle
 from tests.telegram_helpers import make_settings as tg_settings
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
-from tests.test_booking import PERSON, STAFF_CHAT, Clock, press, staff_press, staff_says, start_desk
+from tests.test_booking import PERSON, STAFF_CHAT, STAFF_MEMBER, Clock, press, staff_press, start_desk
 
 CRISIS = "i don't want to be alive anymore"
+
+
+def staff_says(text: str, *, about: int | None = None, verified: bool = True) -> StaffIncoming:
+    """A staff member's message as the router gets it: `about` the person the channel resolved it to."""
+    return StaffIncoming(user_id=STAFF_MEMBER, chat_id=STAFF_CHAT, kind="text", text=text, about=about, verified_member=verified)
 
 
 @dataclass
@@ -105,17 +114,23 @@ class Setup:
                 if retry is not None:
                     await self.engine.delivery_failed(delivery.id, 0)
                     return  # keep a person's messages in order: the rest waits for the next run
-            elif delivery.chat_id is not None:
+            elif not delivery.for_staff:
                 self.to_people.append(delivery)
             await self.engine.delivery_done(delivery.id)
 
     def person_keys(self, user_id: int = PERSON) -> list[str]:
-        return [d.reply.key for d in self.to_people if d.chat_id == user_id]
+        return [d.reply.key for d in self.to_people if d.person == user_id]
+
+    async def staff_writes(self, text: str, *, thread: int | None = None, reply_to: int | None = None) -> StaffResult:
+        """A staff member writes in a topic or replies to a posted message: resolved to the person, then routed."""
+        about = await self.staff_tg.conversations.person_about(thread, reply_to)
+        return await self.desk.staff.handle(replace(staff_says(text, about=about), first_name="Meera"))
 
 
 async def make_setup(tmp_path: Path, catalog: Catalog, *, forum: bool, clock: Clock) -> Setup:
     engine, desk = await start_desk(tmp_path, catalog, clock)
-    staff_tg = StaffTelegram(desk, staff_chat_id=STAFF_CHAT)
+    staff_tg = telegram_staff(engine, staff_chat_id=STAFF_CHAT)
+    assert staff_tg is not None
     staff_tg.bind(SimpleNamespace(codec=CallbackCodec(b"test-secret"), on_replied=None))  # type: ignore[arg-type]
     return Setup(engine, desk, FakeStaffGroup(forum=forum), staff_tg)
 
@@ -166,7 +181,7 @@ async def test_the_person_is_told_honestly_when_staff_are_away(tmp_path: Path, c
 
 
 async def test_forum_handoff_one_topic_both_ways_and_closed_by_staff(forum: Setup) -> None:
-    engine, desk = forum.engine, forum.desk
+    engine = forum.engine
     await open_handoff(engine)
     first = await engine.handle(make_incoming("is anyone there?"))
     assert keys(first) == ["text.handoff_first_ack"]
@@ -180,11 +195,10 @@ async def test_forum_handoff_one_topic_both_ways_and_closed_by_staff(forum: Setu
     assert len(in_topic) == 4 and "asked to talk to a person" in in_topic[0]
     assert [t.split("\n", 1)[1] for t in in_topic[1:]] == ["is anyone there?", "I found messages on his phone", "I don't know what to think"]
 
-    said = replace(staff_says("Hi Asha, I'm Meera from the centre. I'm here.", thread_id=topic), first_name="Meera")
-    answer = await desk.staff.handle(said)
+    answer = await forum.staff_writes("Hi Asha, I'm Meera from the centre. I'm here.", thread=topic)
     assert answer.replies == ()
     await forum.drain()
-    (relayed,) = [d for d in forum.to_people if d.chat_id == PERSON]
+    (relayed,) = [d for d in forum.to_people if d.person == PERSON]
     assert relayed.reply.key == "text.handoff_from_staff"
     assert relayed.reply.text.startswith("💬 The centre's team:") and "I'm here." in relayed.reply.text
 
@@ -192,9 +206,8 @@ async def test_forum_handoff_one_topic_both_ways_and_closed_by_staff(forum: Setu
     await forum.drain()
     assert len(forum.group.topics) == 1 and forum.group.in_topic(topic)[-1].endswith("thank you"), "the topic is reused"
 
-    closed = await desk.staff.handle(staff_says("/close", thread_id=topic))
+    closed = await forum.staff_writes("/close", thread=topic)
     assert [r.reply.key for r in closed.replies] == ["text.staff_handoff_closed"]
-    assert closed.replies[0].thread_id == topic
     await forum.drain()
     assert forum.person_keys()[-1] == "text.handoff_closed_by_staff"
     after = await engine.handle(make_incoming("what is micro cheating"))
@@ -215,7 +228,7 @@ async def test_a_deleted_topic_is_recreated_on_the_next_message(forum: Setup) ->
     new = max(forum.group.topics)
     assert new != old and forum.group.in_topic(new) == [forum.group.posted[-1].text]
     assert forum.group.in_topic(new)[0].endswith("are you still there?")
-    reply = await forum.desk.staff.handle(staff_says("Yes, still here", thread_id=new))
+    reply = await forum.staff_writes("Yes, still here", thread=new)
     assert reply.replies == ()
     await forum.drain()
     assert forum.person_keys() == ["text.handoff_from_staff"]
@@ -260,10 +273,10 @@ async def test_plain_group_header_reply_routing_and_the_person_ending_it(plain: 
     header, body = relayed.text.split("\n", 1)
     assert header.startswith("💬 Asha (#") and body == "can we talk about my boyfriend"
 
-    chatter = await desk.staff.handle(staff_says("who is on call today?"))
+    chatter = await plain.staff_writes("who is on call today?")
     assert chatter.replies == ()
-    await desk.staff.handle(staff_says("Of course. What's on your mind?", reply_to=relayed.message_id))
-    await desk.staff.handle(staff_says("// note: first contact, gentle", reply_to=relayed.message_id))
+    await plain.staff_writes("Of course. What's on your mind?", reply_to=relayed.message_id)
+    await plain.staff_writes("// note: first contact, gentle", reply_to=relayed.message_id)
     await plain.drain()
     assert plain.person_keys() == ["text.handoff_from_staff"], "a reply reaches the person; chatter and // notes do not"
 
@@ -271,7 +284,7 @@ async def test_plain_group_header_reply_routing_and_the_person_ending_it(plain: 
     assert keys(ended) == ["text.handoff_ended_by_person"]
     await plain.drain()
     assert "ended the chat" in plain.group.posted[-1].text
-    late = await desk.staff.handle(staff_says("Are you there?", reply_to=relayed.message_id))
+    late = await plain.staff_writes("Are you there?", reply_to=relayed.message_id)
     assert [r.reply.key for r in late.replies] == ["text.staff_handoff_not_open"]
     reopen = find_button([late.replies[0].reply], "staff:open:")
     await desk.staff.handle(staff_press(reopen))
@@ -335,9 +348,30 @@ async def test_forget_during_a_handoff_closes_it_and_erases_the_links(forum: Set
     done = await engine.handle(press("forget:yes"))
     assert "chats with the centre's team (1)" in done[0].text  # erased_conversations_with_staff
     queued = await engine.due_deliveries()
-    assert [(d.reply.key, d.thread_id) for d in queued] == [("text.staff_handoff_forgotten", topic)]
+    assert [(d.reply.key, d.kind, d.for_staff, d.about) for d in queued] == [("text.staff_handoff_forgotten", FAREWELL_KIND, True, None)]
     for table in ("handoffs", "staff_topics", "staff_messages"):
         assert await engine.store.fetchall(f"SELECT * FROM {table}") == [], table
+    assert await engine.store.fetchall("SELECT id FROM outbox WHERE user_id IS NOT NULL AND delivered_at IS NULL") == []
+    await forum.drain()
+    assert forum.group.in_topic(topic)[-1] == queued[0].reply.text, "the staff are told in the person's topic, which names no one"
+
+
+async def test_a_farewell_queued_before_the_staff_channel_still_reaches_its_topic(forum: Setup) -> None:
+    """An outbox row from the older version (chat_id NULL, its topic in thread_id, kind "message") reads as for the staff."""
+    engine = forum.engine
+    await open_handoff(engine)
+    await engine.handle(make_incoming("hello"))
+    await forum.drain()
+    (topic,) = forum.group.topics
+    payload = '{"kind": "message", "reply": {"key": "text.staff_handoff_forgotten", "text": "this chat is closed", "buttons": []}}'
+    await engine.store.execute(
+        "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?)",
+        (topic, payload, iso(now_utc()), iso(now_utc())),
+    )
+    (old,) = await engine.due_deliveries()
+    assert old.for_staff and old.about is None and old.kind == "message"
+    await forum.drain()
+    assert forum.group.in_topic(topic)[-1] == "this chat is closed"
 
 
 async def test_a_person_flooding_the_bot_is_slowed_down_politely(forum: Setup) -> None:
@@ -380,7 +414,7 @@ async def staffed_bot(
     engine = build_engine(settings, catalog, clock=clock)
     desk = centre_desk(engine)
     assert desk is not None
-    staff = staff_side(engine, staff_chat_id=settings.staff_chat_id)
+    staff = telegram_staff(engine, staff_chat_id=settings.staff_chat_id)
     assert staff is not None
     application = build_application(
         settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=0.1, inbox=inbox_for(engine)

@@ -81,8 +81,10 @@ def test_every_catalogue_intent_has_examples(shipped: Shipped, matcher: Matcher)
         routes = [matcher.analyse(phrasing)[1] for phrasing in examples[intent]]
         english, hindi = routes.count("en"), routes.count("hi")
         if intent in FAQ_IDS:
-            # share_feelings has more Hindi: bare feelings are many short, different phrasings
-            assert 30 <= english <= 70 and 30 <= hindi <= (95 if intent == "share_feelings" else 80), (intent, english, hindi)
+            # share_feelings has more Hindi: bare feelings are many short, different phrasings.
+            # Issue 14 raised the caps (70 / 80 -> 85): first-person i_crossed_a_line and bare feelings
+            # measurably helped the 5-fold and the development set (bot.nlu.matcher's docstring).
+            assert 30 <= english <= 85 and 30 <= hindi <= (100 if intent == "share_feelings" else 85), (intent, english, hindi)
         else:
             assert english >= 20 and hindi >= 15, (intent, english, hindi)
 
@@ -234,12 +236,12 @@ def test_a_low_score_falls_back() -> None:
 def test_the_calibrated_decision_weighs_the_lead_more_than_the_score() -> None:
     """A clear winner at a middling score is answered; a high score in a close race is asked about."""
     cal = DEFAULT_CALIBRATION
-    assert cal.confidence(55, 25, hindi=False) > cal.confidence(75, 6, hindi=False)
+    assert cal.confidence(55, 25, hindi=False) > cal.confidence(75, 4, hindi=False)
     thresholds = MatchThresholds(answer=45.0, clarify=28.0, margin=2.0)  # the calibrated bar by default
     clear = decide(_scores(("book_therapist", 55), ("does_therapy_help", 30)), thresholds, cal)
     assert (clear.decision, clear.intent) == ("answer", "book_therapist")
     assert clear.confidence is not None and clear.confidence >= thresholds.confidence
-    close = decide(_scores(("book_therapist", 75), ("does_therapy_help", 69)), thresholds, cal)
+    close = decide(_scores(("book_therapist", 75), ("does_therapy_help", 71)), thresholds, cal)
     assert close.decision == "clarify" and close.confidence is not None and close.confidence < thresholds.confidence
 
 

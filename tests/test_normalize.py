@@ -124,3 +124,30 @@ def test_stem_joins_forms_of_a_word() -> None:
     assert stem("deleted") == stem("deletes") == stem("delete")
     assert stem("stories") == "story"
     assert stem("does") == "does"
+
+
+# --- the one base every route builds on (bot.nlu.normalize.TextForm) -------------------------------------
+
+
+def test_every_route_reads_text_with_the_one_base() -> None:
+    from bot.nlu import hindi, safety
+    from bot.nlu.normalize import HINDI, MATCHER, TYPED, TextForm
+
+    assert all(isinstance(form, TextForm) for form in (MATCHER, HINDI, TYPED, safety.SAFETY))
+    text = "Sooo  ＴＩＲＥＤ… don’t k*ll 😊 मैं\u200cठीक, ok?"
+    assert clean(text) == MATCHER(text) == "so tired dont k ll मैंठीक ok"
+    assert hindi.clean_text(text) == HINDI(text) == "sooo tired dont k ll मैं\u200cठीक ok"  # joiners kept, runs as typed
+    # The safety check's own step: "k*ll" joined, contractions, sentence marks; its joiner is spaced.
+    assert safety.clean(text) == safety.SAFETY(text) == "sooo tired , do not kll मैं ठीक , ok |"
+
+
+def test_the_routes_differ_only_by_their_named_options() -> None:
+    from bot.nlu.normalize import TYPED, TextForm
+
+    assert TextForm()("Hi!! ＯＫ") == "hi ok"
+    assert TextForm(compatible=False)("ＯＫ") == "ｏｋ"  # no NFKC: full-width stays (a typed answer)
+    assert TYPED("It's OK 👍") == "it's ok"  # apostrophes kept
+    assert TextForm(joined="'")("it's") == "its"
+    assert TextForm(kept="|")("a | b!") == "a | b"
+    assert TextForm(letter_runs=True)("nooooo wayyy 111") == "no way 111"  # digits are not shortened
+    assert TextForm(rewrite=lambda text: text.replace("&", " and "))("you&me") == "you and me"

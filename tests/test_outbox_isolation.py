@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_engine
+from bot.app import build_engine, telegram_staff
 from bot.catalog.loader import Catalog
 from bot.config import Settings
 from bot.doctor import run_doctor
@@ -29,7 +29,6 @@ from bot.errors import StorageError
 from bot.storage.store import iso, now_utc
 from bot.telegram.application import DRAINER_KEY, Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.outbox import MAX_FAULTS, OutboxDrainer
-from bot.telegram.staff import staff_side
 from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, TgUser
 from tests.telegram_helpers import AnyApplication, inbox_for, make_settings, person, settle
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
@@ -51,7 +50,7 @@ async def quiet_bot(
     """The bot wired as in production, but its outbox drained only when the test says (no repeating run)."""
     settings = make_settings(standin, tmp_path, staff_chat_id=group.id)
     engine = build_engine(settings, catalog, clock=clock)
-    staff = staff_side(engine, staff_chat_id=group.id)
+    staff = telegram_staff(engine, staff_chat_id=group.id)
     assert staff is not None
     application = build_application(
         settings, engine, staff_handler=staff.on_update, delivery_router=staff, outbox_interval=3600, inbox=inbox_for(engine)
@@ -100,12 +99,12 @@ async def test_a_broken_card_between_good_ones_is_retried_with_backoff_then_set_
 ) -> None:
     group, meera = staff_group(standin)
     async with quiet_bot(standin, tmp_path, catalog, group, clock) as (application, engine, drainer):
-        first = await engine.enqueue(card(1), chat_id=None, kind="booking_card")
-        broken = await engine.enqueue(POISON, chat_id=None, kind="booking_card")
+        first = await engine.tell_staff(card(1), kind="booking_card")
+        broken = await engine.tell_staff(POISON, kind="booking_card")
         unreadable = await engine.store.execute(
             "INSERT INTO outbox(chat_id, payload, created_at, next_attempt_at) VALUES (NULL, '{not json', ?, ?)", (iso(now_utc()), iso(now_utc()))
         )
-        third = await engine.enqueue(card(3), chat_id=None, kind="booking_card")
+        third = await engine.tell_staff(card(3), kind="booking_card")
 
         await drainer.drain(application.bot)
         assert texts_in(standin, group.id) == ["Booking request #1", "Booking request #3"], "the good cards went out, in order"
@@ -149,9 +148,9 @@ async def test_a_broken_message_to_a_person_holds_only_their_later_messages_unti
         await asha.says("/start")
         mark = standin.mark(asha.chat_id)
         broken_update = Reply(key="text.book_update_confirmed", text="Your session is confirmed", buttons=POISON.buttons)
-        broken = await engine.enqueue(broken_update, chat_id=asha.chat_id, kind="booking_update", user_id=asha.chat_id)
-        await engine.enqueue(Reply(key="text.book_reminder_day", text="See you tomorrow at 10:00"), chat_id=asha.chat_id, kind="booking_update")
-        await engine.enqueue(card(4), chat_id=None, kind="booking_card")
+        broken = await engine.tell_person(asha.chat_id, broken_update, kind="booking_update")
+        await engine.tell_person(asha.chat_id, Reply(key="text.book_reminder_day", text="See you tomorrow at 10:00"), kind="booking_update")
+        await engine.tell_staff(card(4), kind="booking_card")
 
         await drainer.drain(application.bot)
         assert texts_in(standin, group.id) == ["Booking request #4"], "the run went on past the broken message"
@@ -195,7 +194,7 @@ async def test_a_relay_whose_mapping_fails_after_the_send_is_not_sent_again(
     standin: BotApiStandIn, tmp_path: Path, catalog: Catalog, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     group, _ = staff_group(standin)
-    async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, engine, desk):
+    async with staffed_bot(standin, tmp_path, catalog, group, clock) as (application, engine, _):
         asha = person(standin, application)
         await asha.says("/start")
         await asha.says("/human")
@@ -204,7 +203,7 @@ async def test_a_relay_whose_mapping_fails_after_the_send_is_not_sent_again(
         async def database_fails(user_id: int, message_ids: list[int]) -> None:
             raise StorageError("database error: disk I/O error")
 
-        monkeypatch.setattr(desk.handoff, "relay_sent", database_fails)
+        monkeypatch.setattr(engine.staff_channel, "posted", database_fails)
         await asha.says("are you there?")
 
         async def settled() -> bool:
@@ -226,7 +225,7 @@ async def test_a_card_whose_delivered_mark_fails_is_not_sent_again(
 ) -> None:
     group, _ = staff_group(standin)
     async with quiet_bot(standin, tmp_path, catalog, group, clock) as (application, engine, drainer):
-        delivery_id = await engine.enqueue(card(5), chat_id=None, kind="booking_card")
+        delivery_id = await engine.tell_staff(card(5), kind="booking_card")
         record = engine.delivery_done
         calls: list[int] = []
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
-from bot.engine import core
+from bot.engine import choices, core, free_text, safety_turns
 from bot.engine.core import Engine
 from bot.engine.replies import Reply
 from bot.engine.safety_care import alert_reason, is_acknowledgement, typed_check_in_answer
@@ -311,7 +311,8 @@ async def test_a_second_alert_is_short_with_the_full_numbers_on_a_button(engine:
 async def test_care_ends_after_a_day(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     await say(engine, "i want to end my life")
     later = core.now_utc() + timedelta(hours=25)
-    monkeypatch.setattr(core, "now_utc", lambda: later)
+    for module in (core, choices, free_text, safety_turns):  # the engine's parts each read the clock
+        monkeypatch.setattr(module, "now_utc", lambda: later)
     replies = await say(engine, "thanks")
     assert not keys(replies)[0].startswith("text.care_ack")
 

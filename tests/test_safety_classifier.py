@@ -15,7 +15,7 @@ from bot.nlu.safety import SafetyVerdict
 from bot.nlu.safety_check import SafetyAssessment, SafetyCheck, fuse
 from bot.nlu.safety_classifier import Prediction, Thresholds, analyse, artifact_paths, model_from_arrays, shipped_model
 from bot.nlu.safety_corpus import corpus_files, read_examples
-from bot.nlu.safety_training import Counts, export_arrays, fit, groups_of, kfold, staleness, train
+from bot.nlu.safety_training import Counts, export_arrays, fit, groups_of, kfold, kinds_of, staleness, train
 from bot.nlu.understand import understand
 from tests.conftest import make_settings
 
@@ -42,7 +42,7 @@ def test_the_shipped_model_matches_the_corpus_the_spelling_table_and_the_lexicon
 def test_the_shipped_model_is_plain_arrays_and_json() -> None:
     arrays_path, meta_path = artifact_paths()
     with np.load(arrays_path, allow_pickle=False) as arrays:
-        assert {"features", "idf", "weights", "intercept", "platt"} <= set(arrays.files)
+        assert {"features", "idf", "weights", "intercept", "fine_weights", "fine_intercept", "fine_groups", "platt"} <= set(arrays.files)
     metadata = json.loads(meta_path.read_text(encoding="utf-8"))
     assert {"inputs", "thresholds", "kfold", "libraries"} <= set(metadata)
     assert 0 < metadata["thresholds"]["check_in"] <= metadata["thresholds"]["alert"] < 1
@@ -51,8 +51,8 @@ def test_the_shipped_model_is_plain_arrays_and_json() -> None:
 def test_the_kfold_over_the_corpus_stays_above_its_floor() -> None:
     found = kfold(read_examples(corpus_files())).figures
     # Floors a little under what was measured (models/safety_classifier.json, "kfold").
-    assert found["crisis_caught"] >= 0.91, found
-    assert found["unsafe_at_home_caught"] >= 0.92, found
+    assert found["crisis_caught"] >= 0.93, found
+    assert found["unsafe_at_home_caught"] >= 0.94, found
     assert found["safe_alerts"] <= 0.05, found
     assert found["safe_check_ins"] <= 0.20, found
     assert found["everyday_flagged"] <= 0.06, found
@@ -84,11 +84,12 @@ def test_the_run_time_model_scores_as_scikit_learn_did() -> None:
     examples = [e for label in ("crisis", "unsafe_at_home", "not_crisis") for e in everything if e.label == label][::20]
     counts = Counts([analyse(e.text) for e in examples])
     rows = np.arange(len(examples))
-    fitted = fit(counts, rows, [e.label for e in examples], groups_of(examples))
-    model = model_from_arrays(export_arrays(fitted, np.tile([-1.0, 0.0], (3, 1))), {"thresholds": {"alert": 0.9, "check_in": 0.5}})
+    fitted = fit(counts, rows, [e.label for e in examples], groups_of(examples), kinds_of(examples))
+    model = model_from_arrays(export_arrays(fitted, np.tile([-1.0, 0.0], (6, 1))), {"thresholds": {"alert": 0.9, "check_in": 0.5}})
     expected = fitted.scores(rows[:40])
     found = np.array([model.scores(e.text) for e in examples[:40]])
-    assert np.allclose(found, expected, atol=1e-4)
+    assert np.allclose(found[:, :3], expected[:, :3], atol=1e-4)  # the coarse model: float32 weights
+    assert np.allclose(found[:, 3:], expected[:, 3:], atol=2e-2)  # the fine one: float16 weights
 
 
 # --- what people get ---------------------------------------------------------------------------
@@ -196,3 +197,13 @@ def test_means_marks_a_plan_or_method() -> None:
     assert method is not None and method.means
     assert model_crisis is not None and model_crisis.means
     assert danger is not None and not danger.means
+
+
+def test_plain_everyday_lines_are_rarely_taken_for_a_crisis(check: SafetyCheck) -> None:
+    """Errands, commuting, places and little scenes (the hold-out of everyday_errands.jsonl,
+    never trained on): "going to the market to buy vegetables" once got a crisis alert."""
+    lines = read_examples([Path(__file__).resolve().parents[1] / "corpus" / "safety_holdout" / "everyday_neutral.jsonl"])
+    tiers = [tier(check, line.text).split(":")[0] for line in lines]
+    assert len(lines) >= 100
+    assert tiers.count("alert") <= 0.02 * len(lines), tiers.count("alert")
+    assert tiers.count("none") >= 0.75 * len(lines), tiers.count("none")  # measured: 0.84

@@ -13,18 +13,21 @@ from telegram import CallbackQuery, Chat, ChatMemberLeft, ChatMemberMember, Mess
 
 from bot.catalog.grammar import PLACEHOLDERS, placeholders_in
 from bot.catalog.loader import Catalog, load_catalog
+from bot.catalog.text_keys import scan_package
 from bot.config import REPO_ROOT
 from bot.engine.availability import availability_problems
 from bot.engine.core import Engine
 from bot.engine.session import Session
-from bot.features.staff.router import HANDOFF_PLACEHOLDERS, HANDOFF_TEXTS, CentreDesk
+from bot.features.staff.placeholders import HANDOFF_PLACEHOLDERS
+from bot.features.staff.router import CentreDesk
 from bot.telegram.codec import CallbackCodec
-from bot.telegram.staff import StaffTelegram, staff_incoming
+from bot.app import telegram_staff
+from bot.telegram.staff_updates import staff_update
 from tests.botapi_standin import BotApiStandIn
 from tests.conftest import find_button, keys, make_incoming
 from tests.telegram_helpers import person, settle
 from tests.telegram_helpers import standin  # noqa: F401 - the fixture
-from tests.test_handoff import staffed_bot, texts_in, until
+from tests.test_handoff import staff_says, staffed_bot, texts_in, until
 from tests.test_booking import (
     PERSON,
     STAFF_CHAT,
@@ -34,7 +37,6 @@ from tests.test_booking import (
     drain,
     press,
     staff_press,
-    staff_says,
     start_desk,
 )
 
@@ -90,13 +92,12 @@ async def test_a_configured_admin_may_act_without_the_membership_check(desk_engi
     assert result.authorised and result.notice == "claimed"
 
 
-async def test_a_stranger_writing_in_a_persons_topic_is_not_relayed(desk_engine: tuple[Engine, CentreDesk]) -> None:
+async def test_a_stranger_writing_in_a_persons_conversation_is_not_relayed(desk_engine: tuple[Engine, CentreDesk]) -> None:
     engine, desk = desk_engine
     await engine.handle(make_incoming("/start"))
     await engine.handle(press("human:go"))
-    await desk.handoff.topic_created(PERSON, 77)
     await drain(engine)
-    ignored = await desk.staff.handle(staff_says("hello from nobody", thread_id=77, verified=False))
+    ignored = await desk.staff.handle(staff_says("hello from nobody", about=PERSON, verified=False))
     assert ignored.authorised is False
     assert await drain(engine) == []
 
@@ -104,14 +105,13 @@ async def test_a_stranger_writing_in_a_persons_topic_is_not_relayed(desk_engine:
 # --- bans ----------------------------------------------------------------------------------------------
 
 
-async def test_ban_and_unban_as_a_reply(desk_engine: tuple[Engine, CentreDesk]) -> None:
+async def test_ban_and_unban_in_a_persons_conversation(desk_engine: tuple[Engine, CentreDesk]) -> None:
     engine, desk = desk_engine
     await engine.handle(make_incoming("/start"))
     await engine.handle(press("human:go"))
-    await desk.handoff.relay_sent(PERSON, [9001])
     not_a_reply = await desk.staff.handle(staff_says("/ban"))
     assert [r.reply.key for r in not_a_reply.replies] == ["text.staff_ban_unknown"]
-    banned = await desk.staff.handle(staff_says("/ban", reply_to=9001))
+    banned = await desk.staff.handle(staff_says("/ban", about=PERSON))
     assert [r.reply.key for r in banned.replies] == ["text.staff_banned"]
     assert keys(await engine.handle(make_incoming("/human"))) == ["text.handoff_blocked"]
     assert keys(await engine.handle(make_incoming("/book"))) == ["text.handoff_blocked"]
@@ -122,7 +122,7 @@ async def test_ban_and_unban_as_a_reply(desk_engine: tuple[Engine, CentreDesk]) 
     assert relayed_after == relayed_before
     crisis = await engine.handle(make_incoming("i don't want to be alive anymore"))
     assert keys(crisis)[0] == "text.safety_crisis", "a ban never stands between a person and the crisis lines"
-    unbanned = await desk.staff.handle(staff_says("/unban", reply_to=9001))
+    unbanned = await desk.staff.handle(staff_says("/unban", about=PERSON))
     assert [r.reply.key for r in unbanned.replies] == ["text.staff_unbanned"]
     assert keys(await engine.handle(make_incoming("/human"))) == ["text.handoff_intro_open"]
 
@@ -205,9 +205,16 @@ async def test_staff_help_and_unknown_commands(desk_engine: tuple[Engine, Centre
 
 
 def test_every_text_the_handoff_uses_exists_with_known_placeholders(catalog: Catalog) -> None:
-    missing = sorted(HANDOFF_TEXTS - set(catalog.texts))
+    # The keys booking, handoff and the staff tools use, found by reading their code.
+    used = {
+        key
+        for key, sites in scan_package().required(catalog).items()
+        if any(site.startswith(("bot/features/booking/", "bot/features/handoff/", "bot/features/staff/")) for site in sites)
+    }
+    assert used
+    missing = sorted(used - set(catalog.texts))
     assert missing == []
-    for key in HANDOFF_TEXTS:
+    for key in used:
         unknown = placeholders_in(catalog.texts[key]) - PLACEHOLDERS - HANDOFF_PLACEHOLDERS.get(key, frozenset())
         assert not unknown, f"{key}: {unknown}"
 
@@ -246,22 +253,36 @@ def topic_message(text: str, *, thread: int, reply_to: Message | None = None, me
 
 
 def test_a_message_in_a_topic_maps_to_its_thread_not_to_the_topic_root() -> None:
-    incoming = staff_incoming(Update(1, message=topic_message("hello", thread=42)), staff_chat_id=STAFF_CHAT, codec=CODEC, verified=True)
-    assert incoming is not None and incoming.thread_id == 42 and incoming.reply_to_message_id is None
+    staff = staff_update(Update(1, message=topic_message("hello", thread=42)), staff_chat_id=STAFF_CHAT, codec=CODEC)
+    assert staff is not None and staff.place.thread_id == 42 and staff.place.reply_to_message_id is None
     relayed = Message(300, WHEN, GROUP, text="💬 Asha:", message_thread_id=42, is_topic_message=True)
-    answer = staff_incoming(
-        Update(2, message=topic_message("hi", thread=42, reply_to=relayed)), staff_chat_id=STAFF_CHAT, codec=CODEC, verified=True
-    )
-    assert answer is not None and answer.reply_to_message_id == 300
+    answer = staff_update(Update(2, message=topic_message("hi", thread=42, reply_to=relayed)), staff_chat_id=STAFF_CHAT, codec=CODEC)
+    assert answer is not None and answer.place.reply_to_message_id == 300
+
+
+async def test_a_staff_message_is_resolved_to_its_person_before_the_router(desk_engine: tuple[Engine, CentreDesk]) -> None:
+    """The reply's posted message first, else the topic it is in; anything else is about no one."""
+    engine, _ = desk_engine
+    staff_tg = telegram_staff(engine, staff_chat_id=STAFF_CHAT)
+    assert staff_tg is not None
+    conversations = staff_tg.conversations
+    await conversations.thread_created(PERSON, 77)
+    await conversations.posted(2002, [9001])
+    assert await conversations.person_about(77, None) == PERSON
+    assert await conversations.person_about(77, 9001) == 2002, "a reply to a posted message wins over the topic"
+    assert await conversations.person_about(77, 4242) == PERSON
+    assert await conversations.person_about(None, None) is None and await conversations.person_about(78, None) is None
+    assert await conversations.forget(PERSON) == {"links to staff messages": 1}
+    assert await conversations.person_about(77, None) is None
 
 
 def test_only_buttons_signed_for_the_staff_group_decode() -> None:
     card = Message(10, WHEN, GROUP, text="card")
     good = CallbackQuery("q1", MEERA, "ci", message=card, data=CODEC.encode("staff:claim:1", STAFF_CHAT))
-    incoming = staff_incoming(Update(3, callback_query=good), staff_chat_id=STAFF_CHAT, codec=CODEC, verified=True)
-    assert incoming is not None and incoming.button == "staff:claim:1" and incoming.kind == "button"
+    staff = staff_update(Update(3, callback_query=good), staff_chat_id=STAFF_CHAT, codec=CODEC)
+    assert staff is not None and staff.incoming.button == "staff:claim:1" and staff.incoming.kind == "button"
     forged = CallbackQuery("q2", MEERA, "ci", message=card, data=CODEC.encode("staff:claim:1", PERSON))
-    assert staff_incoming(Update(4, callback_query=forged), staff_chat_id=STAFF_CHAT, codec=CODEC, verified=True) is None
+    assert staff_update(Update(4, callback_query=forged), staff_chat_id=STAFF_CHAT, codec=CODEC) is None
 
 
 class FakeBot:
@@ -290,7 +311,8 @@ async def test_on_update_checks_membership_every_time_and_answers_every_button(d
     async def send_replies(bot: Any, chat_id: int, replies: list[Any], **kwargs: Any) -> None:
         shown.append((chat_id, [r.key for r in replies], kwargs))
 
-    staff_tg = StaffTelegram(desk, staff_chat_id=STAFF_CHAT)
+    staff_tg = telegram_staff(engine, staff_chat_id=STAFF_CHAT)
+    assert staff_tg is not None
     staff_tg.bind(SimpleNamespace(codec=CODEC, send_replies=send_replies, on_replied=None))  # type: ignore[arg-type]
     bot = FakeBot(members={STAFF_MEMBER})
     context = SimpleNamespace(bot=bot)
@@ -316,7 +338,8 @@ async def test_staff_chatter_costs_no_membership_check_and_does_nothing(desk_eng
     async def send_replies(bot: Any, chat_id: int, replies: list[Any], **kwargs: Any) -> None:
         shown.append(replies)
 
-    staff_tg = StaffTelegram(desk, staff_chat_id=STAFF_CHAT)
+    staff_tg = telegram_staff(engine, staff_chat_id=STAFF_CHAT)
+    assert staff_tg is not None
     staff_tg.bind(SimpleNamespace(codec=CODEC, send_replies=send_replies, on_replied=None))  # type: ignore[arg-type]
     bot = FakeBot(members={STAFF_MEMBER})
     plain_group = Chat(STAFF_CHAT, Chat.SUPERGROUP)

@@ -181,16 +181,17 @@ async def test_staff_group_updates_go_to_the_staff_hook(standin: BotApiStandIn, 
     assert engine.handled == [] and standin.events_in(staff.id) == []
 
 
-async def test_staff_deliveries_reach_the_staff_group_and_its_topics(standin: BotApiStandIn, tmp_path: Path) -> None:
+async def test_staff_deliveries_reach_the_staff_group(standin: BotApiStandIn, tmp_path: Path) -> None:
+    """Without a staff side to place them, messages for the staff (about a person or not) go to the group itself."""
     staff = standin.add_group("Staff", forum=True)
     staff.topics[100] = "Asha"
     engine = FakeEngine()
     card = engine.queue(Reply(key="staff.booking", text="New booking request", buttons=((Button("Claim", "st:claim:1"),),)))
-    relay = engine.queue(Reply(key="staff.relay", text="Asha: hello?"), thread_id=100)
+    relay = engine.queue(Reply(key="staff.relay", text="Asha: hello?"), kind="handoff_relay", about=1001)
     async with running_bot(make_settings(standin, tmp_path, staff_chat_id=staff.id), engine, outbox_interval=0.1):
         await standin.wait_until(lambda: len(engine.done) == 2)
     shown = standin.events_in(staff.id)
-    assert [(e.text, e.thread_id) for e in shown] == [("New booking request", None), ("Asha: hello?", 100)]
+    assert [(e.text, e.thread_id) for e in shown] == [("New booking request", None), ("Asha: hello?", None)]
     assert shown[0].labels == ["Claim"]
     assert engine.done == [card, relay] and engine.failed == []
 

@@ -14,6 +14,7 @@ from typing import Final
 
 from bot.catalog.loader import Catalog
 from bot.catalog.grammar import PLACEHOLDERS, goto_problem, placeholders_in
+from bot.catalog.text_keys import TextKeyUses, text_key_problems
 
 # The intent ids of the catalogue (shared/spec/intent-catalogue.md): a public contract.
 CATALOGUE_INTENTS: Final[frozenset[str]] = frozenset(
@@ -27,22 +28,6 @@ CATALOGUE_INTENTS: Final[frozenset[str]] = frozenset(
 )
 SAFETY_INTENTS: Final[frozenset[str]] = frozenset({"crisis", "unsafe_at_home"})
 
-# Texts the engine's code asks for by key; a test keeps this list in step with the code.
-REQUIRED_TEXTS: Final[frozenset[str]] = frozenset(
-    {
-        "welcome", "welcome_what_i_am", "consent_question", "consent_yes_label", "consent_no_label",
-        "consent_yes_done", "consent_no_done", "menu_intro", "ask_prompt", "clarify",
-        "fallback", "fallback_repeated", "more_label", "feedback_question", "feedback_yes_label",
-        "feedback_no_label", "feedback_yes_done", "feedback_no_done", "unsupported_media", "edited_message",
-        "empty_text", "too_long", "unknown_command", "button_expired", "safety_crisis",
-        "safety_unsafe", "safety_lines_intro_crisis", "safety_lines_intro_unsafe", "safety_unsafe_privacy",
-        "safety_keep_writing", "safety_human_label", "safety_lines_label", "safety_staff_alert",
-        "privacy_full", "privacy_who", "privacy_consent_yes_label", "privacy_consent_no_label", "privacy_forget_label",
-        "forget_confirm", "forget_yes_label", "forget_no_label", "forget_done", "forget_nothing",
-        "forget_cancelled", "human_unavailable", "book_unavailable", "internal_error",
-        "group_only", "share_contact_label", "choose_below",
-    }
-)
 EXTRA_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
     "forget_done": frozenset({"erased"}),
     "safety_staff_alert": frozenset({"label"}),
@@ -69,10 +54,14 @@ def _squash(text: str) -> str:
 
 def check_catalog(
     catalog: Catalog,
-    extra_texts: frozenset[str] = frozenset(),
     extra_placeholders: Mapping[str, frozenset[str]] | None = None,
+    uses: TextKeyUses | None = None,
 ) -> CheckReport:
-    """Every cross-reference check; each problem names the file and line it is about."""
+    """Every cross-reference check; each problem names the file and line it is about.
+
+    The texts the code asks for are found by reading it (`bot.catalog.text_keys`; `uses`: an
+    earlier scan), so a key missing from content names the code that uses it.
+    """
     report = CheckReport()
     where = catalog.where
     intents = set(catalog.examples)
@@ -117,8 +106,9 @@ def check_catalog(
                 if problem:
                     place = catalog.locate(f"menus/{name}", row_index, index)
                     report.errors.append(f"{place}: button '{button.label}': {problem}")
-    for key in sorted((REQUIRED_TEXTS | extra_texts) - set(catalog.texts)):
-        report.errors.append(f"content/texts.yaml: the text '{key}' is missing (the bot uses it)")
+    missing, unused = text_key_problems(catalog, uses)
+    report.errors.extend(missing)
+    report.warnings.extend(unused)
     for key, text in catalog.texts.items():
         allowed = EXTRA_PLACEHOLDERS.get(key, frozenset()) | (extra_placeholders or {}).get(key, frozenset())
         unknown = placeholders_in(text) - PLACEHOLDERS - allowed

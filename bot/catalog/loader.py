@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
+from bot.catalog.form_model import FORMS_FOLDER, LoadedForm, load_forms
 from bot.catalog.models import Answer, ButtonSpec, Centre, ContentFile, CrisisLines, TranslationFile
 from bot.catalog.safety_model import SafetyLexicon
 from bot.catalog.vocabulary_model import Vocabulary
@@ -60,6 +61,8 @@ class Catalog:
     where: Mapping[str, str] = field(default_factory=dict)
     docs: Mapping[str, LocatedYaml] = field(default_factory=dict)
     translations: Mapping[str, Translation] = field(default_factory=dict)
+    # content/forms/: forms run by `bot.engine.forms` (the booking), validated here with the texts they name.
+    forms: Mapping[str, LoadedForm] = field(default_factory=dict)
 
     def locate(self, ref: str, *subpath: str | int) -> str:
         """"file:line" of `ref` ("answers/rebuild_trust") or of a place inside it (..., "buttons", 2)."""
@@ -99,8 +102,8 @@ def yaml_files(content_dir: Path) -> list[Path]:
         root = content_dir / folder
         if root.is_dir():
             files.extend(sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()))
-    i18n = content_dir / "content" / I18N_FOLDER
-    return [path for path in files if i18n not in path.parents]
+    apart = (content_dir / "content" / I18N_FOLDER, content_dir / "content" / FORMS_FOLDER)
+    return [path for path in files if not any(folder in path.parents for folder in apart)]
 
 
 def translation_files(content_dir: Path) -> list[Path]:
@@ -268,6 +271,7 @@ def load_catalog(content_dir: Path) -> Catalog:
     if centre_doc is not None and keyed["texts"]:  # a folder without texts (a tool's, a test's) has none to name
         problems.extend(_centre_topic_problems(single["centre"], keyed["texts"], centre_doc))
     translations = load_translations(content_dir, problems)
+    forms = load_forms(content_dir, keyed["texts"], problems)
     if problems:
         raise ContentError(problems)
     menus = {name: tuple(tuple(row) for row in rows) for name, rows in keyed["menus"].items()}
@@ -287,4 +291,5 @@ def load_catalog(content_dir: Path) -> Catalog:
         where=MappingProxyType(where),
         docs=MappingProxyType(docs),
         translations=MappingProxyType(translations),
+        forms=MappingProxyType(forms),
     )

@@ -46,7 +46,7 @@ PERSON_COMMANDS: Final[tuple[Command, ...]] = (
 # Commands that end an open chat with the centre's team (otherwise they stop a flow).
 HANDOFF_END_COMMANDS: Final[frozenset[str]] = frozenset({"cancel", "end"})
 
-# In the staff group only; `/close`, `/ban` and `/unban` act on the person whose topic (or message) it is.
+# In the staff group only; `/close`, `/ban` and `/unban` act on the person the conversation is with.
 STAFF_COMMANDS: Final[tuple[Command, ...]] = (
     Command("bookings", description="Open booking requests"),
     Command("stats", description="Counts for the last 7 and 30 days"),

@@ -2,7 +2,8 @@
 
 The schema is checked by pydantic (`flow_model`); this finds what only the whole flow
 shows: a `next` to a step that does not exist, a step nobody can reach, a button that
-leads nowhere, a `{placeholder}` no answer fills, a text the runner needs that is missing.
+leads nowhere, a `{placeholder}` no answer fills (the texts the runner asks for are found by
+`bot.catalog.text_keys`).
 Every problem names the file and line.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Final
 
 from bot.catalog.loader import Catalog
 from bot.catalog.yaml_lines import LocatedYaml
@@ -36,28 +36,10 @@ from bot.engine.payloads import MAX_PAYLOAD_BYTES
 
 Report = Callable[[tuple[str | int, ...], str], None]
 
-# Texts the runner and the journal ask for by key (content/texts_flows.yaml, resume_* in texts.yaml).
-REQUIRED_FLOW_TEXTS: Final[frozenset[str]] = frozenset(
-    {
-        "flow_stop_label", "flow_back_label", "flow_done_label", "flow_skip_label", "flow_next_label",
-        "flow_close_label", "flow_other_back_label", "flow_continue_label", "flow_restart_label",
-        "flow_stopped", "flow_finished", "flow_nothing_to_stop", "flow_continue_offer", "flow_step_again",
-        "flow_continue_or_restart", "flow_pick_one", "flow_resumed", "flow_resume_declined",
-        "flow_broken", "flow_word_and", "flow_own_words", "resume_question", "resume_yes_label", "resume_no_label",
-        "journal_intro", "journal_empty", "journal_reflect_label", "journal_write_label", "journal_back_label",
-        "journal_delete_label", "journal_delete_confirm", "journal_delete_yes_label", "journal_delete_no_label",
-        "journal_deleted", "journal_saved", "journal_open_label", "journal_already_saved",
-        "journal_nothing_to_save", "journal_unreadable", "journal_older_note", "journal_no_intensity",
-        "journal_trend_eased", "journal_trend_grew", "journal_trend_steady", "journal_chart_legend",
-    }
-)
-
 
 def validate_flows(catalog: Catalog) -> list[str]:
     """Every problem in content/flows/, each as "file:line: what is wrong"."""
     problems: list[str] = []
-    for key in sorted(REQUIRED_FLOW_TEXTS - set(catalog.texts)):
-        problems.append(f"content/texts_flows.yaml: the text '{key}' is missing (the flow runner uses it)")
     known_flows = set(catalog.flows)
     for flow_id, (doc, raw) in sorted(catalog.flows.items()):
         spec, schema_problems = parse_flow(doc, raw)

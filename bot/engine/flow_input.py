@@ -1,13 +1,13 @@
-"""Reading typed answers in a flow: a number, a label, a list of labels, "1"-"5", "stop"."""
+"""Reading typed answers in a flow or a form: a number, a label, a list of labels, "1"-"5", "stop", a phone number."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
 from bot.engine.flow_model import Option
+from bot.nlu.normalize import TYPED
 
 # Typed commands inside a flow, in English, Hinglish and Hindi (buttons do the same in every language).
 STOP_WORDS: Final = frozenset(
@@ -51,13 +51,28 @@ NOT_OWN_WORDS: Final = frozenset(
 _SPLIT: Final = re.compile(r"\s*(?:,|;|/|&|\band\b|\baur\b|(?<!\S)और(?!\S)|\n)\s*")
 _SPLIT_ANY_CASE: Final = re.compile(_SPLIT.pattern, re.IGNORECASE)
 _SCALE: Final = re.compile(r"([1-5])(?:\s*(?:/|out of|of|me se|में से)\s*5)?")
+# A run of at least seven digits, with the spaces, dots, dashes and brackets people type in numbers.
+_PHONE_RUN: Final = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
+_BRACKETED: Final = re.compile(r"\([^)]*\)")
 
 
 def typed(text: str) -> str:
     """Typed text reduced for comparing with labels: lower case, no emoji or punctuation
-    (letters, digits and the vowel signs of Devanagari stay)."""
-    kept = "".join(char if unicodedata.category(char)[0] in "LMN" or char in " '" else " " for char in text.casefold())
-    return " ".join(kept.split())
+    (letters, digits and the vowel signs of Devanagari stay): the shared normaliser's TYPED form."""
+    return TYPED(text)
+
+
+def label_forms(label: str) -> set[str]:
+    """How a button's label may be typed: as shown, or without its bracketed aside ("Online (video call)" -> "online")."""
+    forms = {typed(label), typed(_BRACKETED.sub(" ", label))}
+    return {form for form in forms if form}
+
+
+def looks_like_phone(text: str) -> bool:
+    """"+91 98765 43210", "my number is 98765-43210": a phone number typed in a short message."""
+    if len(text) > 80:
+        return False
+    return any(sum(ch.isdigit() for ch in run) >= 7 for run in _PHONE_RUN.findall(text))
 
 
 def option_index(options: Sequence[Option], said: str) -> int | None:

@@ -1,6 +1,7 @@
 """Scheduled housekeeping: delete what the bot no longer needs, on the retention it promises.
 
-Run every few hours by the Telegram job queue and once when the terminal chat starts.
+Run every few hours by the Telegram job queue and once when the terminal chat starts. What a channel
+keeps for itself (Telegram's handled update ids) it purges itself (`bot/telegram/inbox.py`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.engine.core import Engine
-from bot.storage.inbox_store import InboxStore
 from bot.storage.outbox_store import SET_ASIDE_KEEP, OutboxStore
 from bot.storage.store import now_utc
 
@@ -20,9 +20,6 @@ log = logging.getLogger(__name__)
 DELIVERED_KEEP = timedelta(days=7)
 # The staff statistics look back 30 days; activity rows older than that serve nothing.
 TURNS_KEEP = timedelta(days=31)
-# Telegram redelivers an unconfirmed update for at most a day; after a week without updates it
-# may even reuse ids, so remembering handled ones longer would drop new messages.
-HANDLED_UPDATES_KEEP = timedelta(days=2)
 
 
 async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[str, int]:
@@ -35,7 +32,6 @@ async def run_maintenance(engine: Engine, now: datetime | None = None) -> dict[s
         "delivered messages": await engine.store.purge_delivered(now - DELIVERED_KEEP),
         "set-aside messages": await OutboxStore(engine.store).purge_set_aside(now - SET_ASIDE_KEEP),
         "activity records": await engine.store.purge_turns(now - TURNS_KEEP),
-        "handled update ids": await InboxStore(engine.store).purge(now - HANDLED_UPDATES_KEEP),
     }
     log.info("maintenance %s", " ".join(f"{kind.replace(' ', '_')}={count}" for kind, count in purged.items()))
     return purged

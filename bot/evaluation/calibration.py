@@ -139,7 +139,9 @@ def main(argv: Sequence[str]) -> int:
     calibration = fit([x for lines in sets.values() for x in lines])
     print(json.dumps({"calibration": calibration.__dict__, "lines": {k: len(v) for k, v in sets.items()}}))
     for name, lines in sets.items():
-        print(f"{name}:  bar  answered right / wrong / out-of-scope answered")
+        inside = [x for x in lines if x.expected != OUT_OF_SCOPE]
+        top1 = f"top-1 {sum(x.right for x in inside) / len(inside):.3f}; " if inside else ""
+        print(f"{name}:  {top1}bar  answered right / wrong / out-of-scope answered")
         for point in curve(lines, calibration):
             print(
                 f"  {point['confidence']:.2f}  {point['answered_correct']:.3f} / {point['confident_wrong']:.3f}"

@@ -38,8 +38,6 @@ SPELLING_FILE: Final = Path(__file__).resolve().parents[2] / "intents" / "hindi_
 MIN_HINDI_WORDS: Final = 2  # a message is "otherwise Hindi" from this many Hindi words...
 MIN_HINDI_SHARE: Final = 0.25  # ...making at least this share of its words
 
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
-_SPACES = re.compile(r"\s+")
 _DEVANAGARI_WORD = re.compile(r"[\u0900-\u097f\ua8e0-\ua8ff\u200c\u200d]+")
 _VIRAMA: Final = "\u094d"
 _NUKTA: Final = "\u093c"
@@ -263,10 +261,11 @@ def _fold(normaliser: HindiNormaliser, token: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Unicode-normalised, case-folded, apostrophes joined ("don't" = "dont"), punctuation and emoji spaced."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    text = "".join(char if unicodedata.category(char)[0] in "LNM" or char in "\u200c\u200d" else " " for char in text)
-    return _SPACES.sub(" ", text).strip()
+    """Unicode-normalised, case-folded, apostrophes joined ("don't" = "dont"), punctuation and emoji
+    spaced: the shared base's `HINDI` form (`bot.nlu.normalize.TextForm`)."""
+    from bot.nlu.normalize import HINDI  # imported here: bot.nlu.normalize builds on this module
+
+    return HINDI(text)
 
 
 @lru_cache(maxsize=4096)

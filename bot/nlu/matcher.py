@@ -63,6 +63,29 @@ route's scores are unchanged; its calibration moved by the per-route fit, one ho
 | 5-fold Hinglish | 0.731 -> 0.753 | 1.8% -> 1.8% | 0.892 -> 0.906 | |
 | 5-fold Devanagari | 0.783 -> 0.804 | 2.1% -> 1.9% | 0.928 -> 0.938 | |
 
+Issue 14 (examples, not scores): new ways of asking where the 5-fold showed a hole (first-person
+wording for i_crossed_a_line, bare feelings for share_feelings, appointment requests, "what are
+you for", "am i talking to a bot", suspicion and red-flag phrasings, Hindi ways to ask about
+healing, therapy and the centre; 113 lines in three languages) and vocabulary (fees, timings,
+openings, checklist, more first-person admissions; "micro cheat on" dropped so that "on purpose"
+is read); ranker retrained, calibration refit, bar unchanged. The decision as shipped, floors
+included (5-fold: the matcher's `match`; development sets: the matcher alone, as the calibration
+scores them; `python -m bot eval`, which adds the safety check, moves before and after alike),
+before -> after:
+
+| set | answered right | confident wrong | top-1 | off-topic rejected |
+|---|---|---|---|---|
+| dev English | 0.804 -> 0.826 | 0.0% -> 0.0% | 0.978 -> 0.986 | 1.00 -> 1.00 |
+| dev Hinglish + Devanagari | 0.728 -> 0.728 | 0.0% -> 0.0% | 0.902 -> 0.902 | 1.00 -> 1.00 |
+| 5-fold English | 0.617 -> 0.644 | 1.8% -> 2.0% | 0.860 -> 0.877 | |
+| 5-fold Hinglish | 0.753 -> 0.760 | 1.8% -> 1.8% | 0.906 -> 0.906 | |
+| 5-fold Devanagari | 0.804 -> 0.800 | 1.9% -> 1.8% | 0.938 -> 0.942 | |
+
+The ranker on the English route was measured again on these examples (calibration refit each
+time): weight 0.05 / 0.1 lifts 5-fold English top-1 by 0.007 / 0.014 and dev English answered
+right 0.81 -> 0.85, but dev English top-1 falls 0.986 -> 0.978 and an off-topic development line
+passes the bar, so it stays off.
+
 Answered right is bounded by top-1, which the examples and scores set (0.86-0.93 on the hold-outs):
 issue 14's 0.88 answered right on the 5-fold is out of reach of thresholds. Alone, the learned
 ranker is no better than the matcher (5-fold top-1 0.87 / 0.88 / 0.92 by language); fused, it is
@@ -125,12 +148,12 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-# Fitted by `python -m bot.evaluation.calibration` (2,812 hold-out lines, 267 development lines,
-# 121 out-of-scope ones), one fit per route; in English the lead weighs three times the score: a
+# Fitted by `python -m bot.evaluation.calibration` (2,925 hold-out lines, 267 development lines,
+# 84 out-of-scope ones; refit for issue 14's examples), one fit per route; in English the lead weighs three times the score: a
 # clear winner at a middling score is more often right than a high score in a close race. On the
 # Hindi route (the learned ranker fused in) the score weighs more, the lead less.
 DEFAULT_CALIBRATION: Final = Calibration(
-    bias=-1.9, score=3.77, lead=10.4, hindi=-0.78, hindi_score=2.77, hindi_lead=-3.99
+    bias=-2.08, score=4.54, lead=10.03, hindi=-0.69, hindi_score=2.18, hindi_lead=-3.73
 )
 
 

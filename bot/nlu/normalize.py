@@ -1,6 +1,12 @@
 """Turn what people type on a phone into comparable tokens.
 
-The steps, in order: clean (Unicode NFKC, casefold, apostrophes joined, punctuation and
+The one base every route reads text with is `TextForm` (Unicode NFKC, case folded, characters
+joined or kept, the rest of punctuation and emoji spaced, letter runs optionally shortened,
+spaces collapsed); each route is one named form of it: `MATCHER` (here), `HINDI`
+(`bot.nlu.hindi.normalise_hindi`, which the safety model reads), `TYPED` (a flow's typed
+answers) and `bot.nlu.safety.SAFETY` (with its contractions and sentence marks as its own step). The trained models depend on these forms: a change to one is a retraining.
+
+The matcher's steps, in order: clean (`MATCHER`: apostrophes joined, punctuation and
 emoji dropped, letter runs like "sooo" shortened) -> Hindi folded to one form (Devanagari
 romanised, Hinglish spellings "nhi"/"nahin"/"नहीं" -> "nahi": `bot.nlu.hindi`, the same
 normalisation the safety check uses, so one example covers both scripts) -> optional typo
@@ -15,41 +21,86 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from bot.catalog.vocabulary_model import Vocabulary
 from bot.nlu.hindi import MIN_HINDI_SHARE, MIN_HINDI_WORDS, HindiNormaliser, default_normaliser
 from bot.nlu.language import detect_language
 from bot.nlu.words import TypoCorrector, hindi_stem, stem
 
-__all__ = ["Expander", "TypoCorrector", "analyse", "clean", "expander_for", "normalize", "replace_phrases", "stem", "tokens"]
+__all__ = [
+    "HINDI", "MATCHER", "TYPED", "Expander", "TextForm", "TypoCorrector", "analyse", "clean",
+    "expander_for", "normalize", "replace_phrases", "stem", "tokens",
+]
 
-# Apostrophes are joined; so are the zero-width (non-)joiners some Hindi keyboards put inside a word.
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ\u200c\u200d")
-_LETTER_RUNS = re.compile(r"(\D)\1{2,}")
+APOSTROPHES: Final = "'’‘`´ʼ"
+JOINERS: Final = "\u200c\u200d"  # the zero-width (non-)joiners some Hindi keyboards put inside a word
+LETTER_RUNS: Final = re.compile(r"(\D)\1{2,}")  # three or more of one letter: "sooo", "hiii"
 _SPACES = re.compile(r"\s+")
 
 Phrases = Mapping[tuple[str, ...], tuple[str, ...]]
 
 
 @lru_cache(maxsize=8192)
-def _keep(char: str) -> str:
-    """Letters, digits and combining marks stay (so Hindi in Devanagari survives); the rest is a space."""
-    return char if unicodedata.category(char)[0] in "LNM" else " "
+def _is_word_char(char: str) -> bool:
+    """Letters, digits and combining marks (so Hindi in Devanagari, with its vowel signs, survives)."""
+    return unicodedata.category(char)[0] in "LNM"
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """How one route reads raw text; the stages, in order, each named by its option:
+
+    1. Unicode NFKC (`compatible`; full-width letters, ligatures) and case folding;
+    2. `joined`: characters removed, so the parts around them meet ("don't" = "dont");
+    3. `rewrite`: the route's own step, if it has one (the safety check's contractions and sentence marks);
+    4. letters, digits, combining marks and the characters in `kept` stay; the rest becomes a space;
+    5. `letter_runs`: a run of three or more of one letter becomes one ("sooo" -> "so");
+    6. spaces collapsed, ends trimmed.
+    """
+
+    compatible: bool = True
+    joined: str = ""
+    rewrite: Callable[[str], str] | None = None
+    kept: str = ""
+    letter_runs: bool = False
+
+    def __call__(self, text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold() if self.compatible else text.casefold()
+        if self.joined:
+            text = text.translate(_removal(self.joined))
+        if self.rewrite is not None:
+            text = self.rewrite(text)
+        kept = self.kept
+        text = "".join(char if char in kept or _is_word_char(char) else " " for char in text)
+        if self.letter_runs:
+            text = LETTER_RUNS.sub(r"\1", text)
+        return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=16)
+def _removal(chars: str) -> dict[int, None]:
+    return str.maketrans("", "", chars)
+
+
+# The matcher's words: apostrophes and joiners joined, letter runs shortened.
+MATCHER: Final = TextForm(joined=APOSTROPHES + JOINERS, letter_runs=True)
+# The Hindi form (`bot.nlu.hindi.normalise_hindi`, the safety model's words): joiners kept inside a word.
+HINDI: Final = TextForm(joined=APOSTROPHES, kept=JOINERS)
+# A flow's typed answer, compared with button labels: no compatibility forms, apostrophes kept.
+TYPED: Final = TextForm(compatible=False, kept="'")
 
 
 def clean(text: str) -> str:
-    """Unicode-normalise, casefold, drop punctuation and emoji, and collapse whitespace.
+    """Unicode-normalise, casefold, drop punctuation and emoji, and collapse whitespace (`MATCHER`).
 
     Apostrophes are removed rather than spaced so "don't" and "dont" meet; a run of three
     or more of the same letter becomes one ("sooo" -> "so", "hiii" -> "hi").
     """
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    text = "".join(_keep(char) for char in text)
-    text = _LETTER_RUNS.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    return MATCHER(text)
 
 
 def _phrase_table(

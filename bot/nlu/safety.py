@@ -24,7 +24,6 @@ a message takes a fraction of a millisecond.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from rapidfuzz.distance import OSA
 
 from bot.catalog.safety_model import Phrase, PhraseCompiler, SafetyLabel, SafetyLexicon
 from bot.errors import ContentError
+from bot.nlu.normalize import LETTER_RUNS, TextForm
 
 BOUNDARY: Final = "|"
 SOFT_BOUNDARY: Final = ","
@@ -67,8 +67,6 @@ _CONTRACTIONS: Final = (
 _JOINERS = str.maketrans("", "", "'*")  # "k*ll" -> "kll", "dont" and "don't" meet
 _HARD_STOPS = re.compile(r"[.!?;:\n\r()\[\]{}\"“”«»¿¡]+")
 _ELLIPSIS = re.compile(r"\.{2,}|…")
-_LETTER_RUNS = re.compile(r"(\D)\1{2,}")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -139,21 +137,24 @@ class _Index:
                     yield owner, index, match
 
 
-def _keep(char: str) -> str:
-    """Letters, digits and combining marks stay (Devanagari survives); emoji and symbols become spaces."""
-    return char if unicodedata.category(char)[0] in "LNM" or char in " |," else " "
-
-
-def clean(text: str) -> str:
-    """Lower case, contractions expanded, sentence ends as " | ", commas as " , ", the rest words."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+def _sentence_marks(text: str) -> str:
+    """The safety check's own step: quotes as "'", contractions expanded, "'" and "*" joined,
+    sentence ends as " | ", commas (and an ellipsis) as " , ", dashes and underscores as spaces."""
+    text = text.translate(_QUOTES)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = text.translate(_JOINERS)
     text = _ELLIPSIS.sub(" , ", text)
-    text = _HARD_STOPS.sub(" | ", text).replace(",", " , ").replace("-", " ").replace("_", " ")
-    text = "".join(_keep(char) for char in text)
-    return _SPACES.sub(" ", text).strip()
+    return _HARD_STOPS.sub(" | ", text).replace(",", " , ").replace("-", " ").replace("_", " ")
+
+
+# The shared base (`bot.nlu.normalize.TextForm`) with the sentence marks kept: emoji and symbols become spaces.
+SAFETY: Final = TextForm(rewrite=_sentence_marks, kept=f"{BOUNDARY}{SOFT_BOUNDARY}")
+
+
+def clean(text: str) -> str:
+    """Lower case, contractions expanded, sentence ends as " | ", commas as " , ", the rest words."""
+    return SAFETY(text)
 
 
 def _token_fixer(lexicon: SafetyLexicon, vocabulary: frozenset[str]) -> Callable[[str], tuple[str, ...]]:
@@ -169,8 +170,8 @@ def _token_fixer(lexicon: SafetyLexicon, vocabulary: frozenset[str]) -> Callable
     def fix(token: str) -> tuple[str, ...]:
         if token in spellings:
             return spellings[token]
-        if _LETTER_RUNS.search(token):
-            two, one = _LETTER_RUNS.sub(r"\1\1", token), _LETTER_RUNS.sub(r"\1", token)
+        if LETTER_RUNS.search(token):
+            two, one = LETTER_RUNS.sub(r"\1\1", token), LETTER_RUNS.sub(r"\1", token)
             token = one if known(one) and not known(two) else two
             if token in spellings:
                 return spellings[token]

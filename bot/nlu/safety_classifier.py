@@ -10,9 +10,14 @@ models/: a .npz of arrays (vocabulary, idf, weights) and a .json of metadata (wh
 trained on, the calibration, the thresholds, the k-fold figures). No pickle: loading needs
 numpy only, and reading the data cannot run code.
 
+Two models read the same features: a coarse one (one weight per feature and label) and a fine
+one over the kinds of line (label and category), whose probabilities are summed per label: where
+one weight per word must pick a side, the kinds bend the line ("used to cut" sits with resolved
+history, "cut" with self-harm).
+
 At run time a message is featurised here exactly as at training (the same `analyse`), then
-scored, then calibrated (Platt scaling per class, fitted on out-of-fold scores) into
-probabilities of crisis, unsafe_at_home and not_crisis.
+scored by both, each calibrated (Platt scaling per class, fitted on out-of-fold scores) into
+probabilities of crisis, unsafe_at_home and not_crisis, and the two averaged.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ CLASSES: Final = ("crisis", "unsafe_at_home", "not_crisis")
 MODELS_DIR: Final = Path(__file__).resolve().parents[2] / "models"
 ARTIFACT_NAME: Final = "safety_classifier"
 CHAR_NGRAMS: Final = (2, 5)
+FINE_FLOOR: Final = 1e-6  # added to the fine model's summed probabilities before their log
 WORD_NGRAMS: Final = (1, 2)
 CROSS_NGRAMS: Final = (3, 6)
 # The corpus has no message shorter than this; shorter ones ("hi", "stop", "/start") are the lexicon's alone.
@@ -155,21 +161,27 @@ class SafetyModel:
 
     features: FeatureIndex
     idf: np.ndarray  # (n_features,)
-    weights: np.ndarray  # (n_features, n_classes)
+    weights: np.ndarray  # (n_features, n_classes): the coarse model
     intercept: np.ndarray  # (n_classes,)
-    platt: np.ndarray  # (n_classes, 2): p_k = 1 / (1 + exp(a_k * score_k + b_k)), then normalised
+    fine_weights: np.ndarray  # (n_features, n_kinds): the fine model, over label/category
+    fine_intercept: np.ndarray  # (n_kinds,)
+    fine_groups: np.ndarray  # (n_kinds,): each kind's class index
+    platt: np.ndarray  # (2 * n_classes, 2): per model and class, p = 1 / (1 + exp(a * score + b))
     thresholds: Thresholds
     metadata: dict[str, Any]
 
     def scores(self, text: str) -> np.ndarray:
-        """The linear scores (one per class) of a message."""
+        """The coarse model's scores (one per class), then the fine model's (`fine_scores`)."""
         found = self.features.indices(normalise_hindi(text).split())
         if not found:
-            return self.intercept.astype(np.float64)
-        indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-        values = (1.0 + np.log(counts)) * self.idf[indices]
-        values /= np.sqrt(values @ values)
-        return values @ self.weights[indices] + self.intercept
+            coarse, fine = self.intercept, self.fine_intercept
+        else:
+            indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+            values = (1.0 + np.log(counts)) * self.idf[indices]
+            values /= np.sqrt(values @ values)
+            coarse = values @ self.weights[indices] + self.intercept
+            fine = values @ self.fine_weights[indices] + self.fine_intercept
+        return np.concatenate([coarse, fine_scores(fine[None, :], self.fine_groups)[0]])
 
     def applies(self, text: str) -> bool:
         """Whether the message is long enough for the model to have an opinion (MIN_WORDS words)."""
@@ -183,14 +195,25 @@ class SafetyModel:
         return Prediction(label, crisis + unsafe, (crisis, unsafe, float(probabilities[2])))
 
 
+def fine_scores(logits: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The fine model's kinds summed per class: log of (softmax of the kinds' scores, summed
+    over each class's kinds); rows are messages, `groups` each kind's class index."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    summed = np.stack([probabilities[:, groups == k].sum(axis=1) for k in range(len(CLASSES))], axis=1)
+    return np.log(summed + FINE_FLOOR)
+
+
 def calibrate(scores: np.ndarray, platt: np.ndarray) -> np.ndarray:
     """Platt scaling of each class's score, normalised to sum to one (scikit-learn's multiclass
-    sigmoid calibration); rows of `scores` are messages."""
+    sigmoid calibration), per model; the models' probabilities are then averaged. Rows of
+    `scores` are messages, its columns each model's scores in CLASSES order."""
     logits = scores * platt[:, 0] + platt[:, 1]
     sigmoid = 1.0 / (1.0 + np.exp(np.clip(logits, -500, 500)))
-    total = sigmoid.sum(axis=1, keepdims=True)
+    blocks = sigmoid.reshape(len(scores), -1, len(CLASSES))
+    total = blocks.sum(axis=2, keepdims=True)
     total[total == 0] = 1.0
-    return sigmoid / total
+    return (blocks / total).mean(axis=1)
 
 
 def artifact_paths(directory: Path = MODELS_DIR) -> tuple[Path, Path]:
@@ -207,6 +230,9 @@ def model_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any]
         idf=arrays["idf"].astype(np.float64),
         weights=arrays["weights"].astype(np.float64),
         intercept=arrays["intercept"].astype(np.float64),
+        fine_weights=arrays["fine_weights"],  # float16, kept so: the largest array, and precise enough
+        fine_intercept=arrays["fine_intercept"].astype(np.float64),
+        fine_groups=arrays["fine_groups"].astype(np.int64),
         platt=arrays["platt"].astype(np.float64),
         thresholds=Thresholds(**metadata["thresholds"]),
         metadata=metadata,

@@ -1,4 +1,4 @@
-"""Bookings in SQLite: drafts, slot holds, requests, their status, and their reminders.
+"""Bookings in SQLite: slot holds, requests and their status (drafts: `booking_drafts.py`, reminders: `booking_reminders.py`).
 
 The one rule that matters most lives in the schema: a partial UNIQUE index on
 (therapist, slot_start) over active rows. Taking a slot is an UPDATE inside one
@@ -10,132 +10,37 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 import aiosqlite
 
+from bot.storage.booking_drafts import BookingDrafts
+from bot.storage.booking_reminders import BookingReminders, drop_pending_reminders
+from bot.storage.booking_row import OPEN_STATUSES, BookingRow, row_of
 from bot.storage.store import Store, iso, now_utc
 
-OPEN_STATUSES: Final = ("requested", "claimed", "proposed", "confirmed")
-DRAFT_FIELDS: Final = frozenset({"step", "who", "mode", "contact", "phone", "note", "first_name", "username"})
 # A change the person asked for after sending (migration: BOOKING_CHANGE_SQL), pending until staff act.
 CHANGE_FIELDS: Final = frozenset({"change_start", "change_note", "change_wait"})
 _CLEAR_CHANGE: Final = "change_start = NULL, change_note = NULL, change_wait = NULL"
-REMINDER_KIND: Final = "booking_reminder"
 _RELEASE_STALE = "UPDATE bookings SET active = 0 WHERE active = 1 AND status = 'draft' AND hold_until < ?"
 
 
-@dataclass(frozen=True)
-class BookingRow:
-    """A booking (a row of `bookings`): a draft while the person fills it in, then a request staff act on.
-
-    Times are UTC ISO text; `who`, `mode`, `contact` and the slot stay None until chosen.
-    `change_*`: a change the person asked for after sending, until staff answer it.
-    """
-
-    id: int
-    user_id: int | None
-    status: str
-    step: str | None
-    who: str | None
-    mode: str | None
-    therapist: str | None
-    slot_start: str | None
-    slot_end: str | None
-    hold_until: str | None
-    active: int
-    contact: str | None
-    phone: str | None
-    note: str | None
-    first_name: str | None
-    username: str | None
-    claimed_by: int | None
-    consent_at: str | None
-    created_at: str
-    updated_at: str
-    change_start: str | None = None
-    change_note: str | None = None
-    change_wait: str | None = None
-
-
-def _row(row: aiosqlite.Row | None) -> BookingRow | None:
-    return BookingRow(**dict(row)) if row is not None else None
-
-
-class BookingStore:
+class BookingStore(BookingDrafts, BookingReminders):
     """Every read and write of bookings; times are passed in (UTC) so a test clock works."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    # --- drafts ----------------------------------------------------------------------------
-
-    async def new_draft(self, user_id: int, first_name: str, username: str | None, now: datetime) -> int:
-        """Start a draft; an older unfinished draft of the same person is dropped (its hold released)."""
-
-        async def work(db: aiosqlite.Connection) -> int:
-            await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
-            cursor = await db.execute(
-                "INSERT INTO bookings(user_id, status, step, first_name, username, created_at, updated_at) "
-                "VALUES (?, 'draft', 'who', ?, ?, ?, ?)",
-                (user_id, first_name, username, iso(now), iso(now)),
-            )
-            return int(cursor.lastrowid or 0)
-
-        return await self.store.transaction(work)
-
-    async def get(self, booking_id: int) -> BookingRow | None:
-        return _row(await self.store.fetchone("SELECT * FROM bookings WHERE id = ?", (booking_id,)))
-
-    async def draft_of(self, user_id: int) -> BookingRow | None:
-        return _row(
-            await self.store.fetchone(
-                "SELECT * FROM bookings WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1", (user_id,)
-            )
-        )
-
     async def current_of(self, user_id: int) -> BookingRow | None:
         """The person's latest booking the centre has not closed (what /mybooking shows)."""
         marks = ",".join("?" * len(OPEN_STATUSES))
-        return _row(
+        return row_of(
             await self.store.fetchone(
                 f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
                 (user_id, *OPEN_STATUSES),
             )
         )
-
-    async def update_draft(self, booking_id: int, now: datetime, **fields: object) -> None:
-        """Set draft fields (only the known ones: the column names are never taken from input)."""
-        unknown = set(fields) - DRAFT_FIELDS
-        if unknown:
-            raise ValueError(f"not draft fields: {sorted(unknown)}")
-        if not fields:
-            return
-        columns = ", ".join(f"{name} = ?" for name in sorted(fields))
-        values = tuple(fields[name] for name in sorted(fields))
-        await self.store.execute(
-            f"UPDATE bookings SET {columns}, updated_at = ? WHERE id = ? AND status = 'draft'",
-            (*values, iso(now), booking_id),
-        )
-
-    async def release(self, booking_id: int) -> None:
-        """Let go of a draft's held time (it no longer fits what the person chose)."""
-        await self.store.execute(
-            "UPDATE bookings SET active = 0, therapist = NULL, slot_start = NULL, slot_end = NULL, hold_until = NULL "
-            "WHERE id = ? AND status = 'draft'",
-            (booking_id,),
-        )
-
-    async def drop_draft(self, booking_id: int) -> bool:
-        """Delete an unsent draft (its hold goes with it)."""
-
-        async def work(db: aiosqlite.Connection) -> bool:
-            cursor = await db.execute("DELETE FROM bookings WHERE id = ? AND status = 'draft'", (booking_id,))
-            return cursor.rowcount == 1
-
-        return await self.store.transaction(work)
 
     # --- slots -------------------------------------------------------------------------------
 
@@ -252,7 +157,7 @@ class BookingStore:
             if cursor.rowcount != 1:
                 return None
             async with db.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)) as read:
-                return _row(await read.fetchone())
+                return row_of(await read.fetchone())
 
         return await self.store.transaction(work)
 
@@ -273,7 +178,7 @@ class BookingStore:
             if cursor.rowcount != 1:
                 return None
             async with db.execute("SELECT * FROM bookings WHERE id = ?", (booking_id,)) as read:
-                return _row(await read.fetchone())
+                return row_of(await read.fetchone())
 
         return await self.store.transaction(work)
 
@@ -284,7 +189,7 @@ class BookingStore:
     async def waiting_change(self, user_id: int, since: datetime) -> BookingRow | None:
         """The open request whose change note the person was asked to write since `since`, if any."""
         marks = ",".join("?" * len(OPEN_STATUSES))
-        return _row(
+        return row_of(
             await self.store.fetchone(
                 f"SELECT * FROM bookings WHERE user_id = ? AND status IN ({marks}) AND change_wait >= ? "
                 "ORDER BY id DESC LIMIT 1",
@@ -306,48 +211,6 @@ class BookingStore:
         )
         return {str(row["status"]): int(row["n"]) for row in rows}
 
-    async def purge_drafts(self, older_than: datetime) -> int:
-        """Unfinished drafts are not kept: nothing was sent, so nothing is worth keeping."""
-
-        async def work(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute("DELETE FROM bookings WHERE status = 'draft' AND updated_at < ?", (iso(older_than),))
-            return max(cursor.rowcount, 0)
-
-        return await self.store.transaction(work)
-
-    # --- reminders (due rows in the outbox, so they survive a restart) ---------------------------------
-
-    async def add_reminders(self, booking_id: int, user_id: int, items: Sequence[tuple[dict[str, Any], datetime]], now: datetime) -> int:
-        """Queue reminder messages to the person, each due at its time; replaces earlier ones of this booking."""
-
-        async def work(db: aiosqlite.Connection) -> int:
-            await _drop_reminders(db, booking_id)
-            for payload, due in items:
-                body = {**payload, "kind": REMINDER_KIND, "booking_id": booking_id}
-                await db.execute(
-                    "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) "
-                    "VALUES (?, ?, NULL, ?, ?, ?)",
-                    (user_id, user_id, json.dumps(body, ensure_ascii=False), iso(now), iso(due)),
-                )
-            return len(items)
-
-        return await self.store.transaction(work)
-
-    async def drop_reminders(self, booking_id: int) -> int:
-        async def work(db: aiosqlite.Connection) -> int:
-            return await _drop_reminders(db, booking_id)
-
-        return await self.store.transaction(work)
-
-    async def reminders(self, booking_id: int) -> list[dict[str, Any]]:
-        """Pending reminders of a booking, earliest first (for /mybooking and the tests)."""
-        rows = await self.store.fetchall(
-            "SELECT id, next_attempt_at, payload FROM outbox WHERE delivered_at IS NULL "
-            "AND json_extract(payload, '$.kind') = ? AND json_extract(payload, '$.booking_id') = ? ORDER BY next_attempt_at",
-            (REMINDER_KIND, booking_id),
-        )
-        return [dict(row) for row in rows]
-
     # --- erasure -------------------------------------------------------------------------------
 
     async def forget(self, user_id: int, now: datetime) -> tuple[int, list[BookingRow]]:
@@ -360,10 +223,10 @@ class BookingStore:
             ) as cursor:
                 withdrawn = [BookingRow(**dict(row)) for row in await cursor.fetchall()]
             for row in withdrawn:
-                await _drop_reminders(db, row.id)
+                await drop_pending_reminders(db, row.id)
             drafts = await db.execute("DELETE FROM bookings WHERE user_id = ? AND status = 'draft'", (user_id,))
             erased = await db.execute(
-                f"UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, first_name = NULL, username = NULL, {_CLEAR_CHANGE}, "
+                f"UPDATE bookings SET user_id = NULL, phone = NULL, note = NULL, answers = NULL, first_name = NULL, username = NULL, {_CLEAR_CHANGE}, "
                 "status = CASE WHEN status IN ('requested', 'claimed', 'proposed', 'confirmed') THEN 'withdrawn' ELSE status END, "
                 "active = 0, updated_at = ? WHERE user_id = ?",
                 (iso(now), user_id),
@@ -371,12 +234,3 @@ class BookingStore:
             return max(drafts.rowcount, 0) + max(erased.rowcount, 0), withdrawn
 
         return await self.store.transaction(work)
-
-
-async def _drop_reminders(db: aiosqlite.Connection, booking_id: int) -> int:
-    cursor = await db.execute(
-        "DELETE FROM outbox WHERE delivered_at IS NULL AND json_extract(payload, '$.kind') = ? "
-        "AND json_extract(payload, '$.booking_id') = ?",
-        (REMINDER_KIND, booking_id),
-    )
-    return max(cursor.rowcount, 0)

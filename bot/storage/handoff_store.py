@@ -1,14 +1,21 @@
-"""Handoffs to staff, forum topics, the relayed-message map, bans, unanswered questions, staff statistics."""
+"""Handoffs to staff, bans, unanswered questions, staff statistics; and the staff channel's links to people.
+
+`StaffLinkStore` keeps what the Telegram staff channel needs (`bot.telegram.staff_channel.StaffLinks`):
+each person's forum topic and the map from posted staff-group messages to the person they are about.
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
-from bot.storage.store import Store, iso
+from bot.storage.store import Store, iso, now_utc
 
 
 @dataclass(frozen=True)
@@ -96,42 +103,6 @@ class HandoffStore:
         row = await self.store.fetchone("SELECT COUNT(*) AS n FROM handoffs WHERE opened_at >= ?", (iso(since),))
         return int(row["n"]) if row else 0
 
-    # --- forum topics and the relayed-message map --------------------------------------------------
-
-    async def topic_of(self, user_id: int) -> int | None:
-        row = await self.store.fetchone("SELECT thread_id FROM staff_topics WHERE user_id = ?", (user_id,))
-        return int(row["thread_id"]) if row else None
-
-    async def user_of_topic(self, thread_id: int) -> int | None:
-        row = await self.store.fetchone("SELECT user_id FROM staff_topics WHERE thread_id = ?", (thread_id,))
-        return int(row["user_id"]) if row else None
-
-    async def set_topic(self, user_id: int, thread_id: int, now: datetime) -> None:
-        await self.store.execute(
-            "INSERT INTO staff_topics(user_id, thread_id, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(user_id) DO UPDATE SET thread_id = excluded.thread_id, created_at = excluded.created_at",
-            (user_id, thread_id, iso(now)),
-        )
-
-    async def drop_topic(self, user_id: int, thread_id: int) -> bool:
-        """Forget a topic staff deleted; only if it is still the recorded one (a newer topic is kept)."""
-
-        async def work(db: aiosqlite.Connection) -> bool:
-            cursor = await db.execute("DELETE FROM staff_topics WHERE user_id = ? AND thread_id = ?", (user_id, thread_id))
-            return cursor.rowcount == 1
-
-        return await self.store.transaction(work)
-
-    async def map_message(self, message_id: int, user_id: int, now: datetime) -> None:
-        await self.store.execute(
-            "INSERT OR REPLACE INTO staff_messages(message_id, user_id, created_at) VALUES (?, ?, ?)",
-            (message_id, user_id, iso(now)),
-        )
-
-    async def user_of_message(self, message_id: int) -> int | None:
-        row = await self.store.fetchone("SELECT user_id FROM staff_messages WHERE message_id = ?", (message_id,))
-        return int(row["user_id"]) if row else None
-
     # --- bans ---------------------------------------------------------------------------------
 
     async def ban(self, user_id: int, by: int, now: datetime) -> bool:
@@ -210,21 +181,95 @@ class HandoffStore:
 
     # --- erasure --------------------------------------------------------------------------------
 
-    async def forget(self, user_id: int, user_hash: str) -> tuple[dict[str, int], int | None]:
-        """Erase a person's handoff records; returns counts per kind and their topic (to tell staff there)."""
+    async def forget(self, user_id: int, user_hash: str) -> dict[str, int]:
+        """Erase a person's handoff records; returns counts per kind (the staff channel erases its own links)."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[dict[str, int], int | None]:
-            async with db.execute("SELECT thread_id FROM staff_topics WHERE user_id = ?", (user_id,)) as cursor:
-                topic = await cursor.fetchone()
+        async def work(db: aiosqlite.Connection) -> dict[str, int]:
             erased: dict[str, int] = {}
             for kind, sql, params in (
                 ("conversations with staff", "DELETE FROM handoffs WHERE user_id = ?", (user_id,)),
-                ("links to staff messages", "DELETE FROM staff_messages WHERE user_id = ?", (user_id,)),
-                ("links to staff messages", "DELETE FROM staff_topics WHERE user_id = ?", (user_id,)),
                 ("unanswered questions", "DELETE FROM unanswered WHERE user_hash = ?", (user_hash,)),
             ):
                 cursor = await db.execute(sql, params)
                 erased[kind] = erased.get(kind, 0) + max(cursor.rowcount, 0)
-            return erased, (int(topic[0]) if topic else None)
+            return erased
 
         return await self.store.transaction(work)
+
+
+class StaffLinkStore:
+    """The Telegram staff channel's links (`bot.telegram.staff_channel.StaffLinks`): topics and posted messages.
+
+    Tables `staff_topics` (a person's forum topic, by its thread id) and `staff_messages` (a posted
+    message id -> the person it is about), both in `bot.storage.schema_booking`.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def thread_of(self, user_id: int) -> int | None:
+        row = await self.store.fetchone("SELECT thread_id FROM staff_topics WHERE user_id = ?", (user_id,))
+        return int(row["thread_id"]) if row else None
+
+    async def person_in_thread(self, thread_id: int) -> int | None:
+        row = await self.store.fetchone("SELECT user_id FROM staff_topics WHERE thread_id = ?", (thread_id,))
+        return int(row["user_id"]) if row else None
+
+    async def keep_thread(self, user_id: int, thread_id: int) -> None:
+        await self.store.execute(
+            "INSERT INTO staff_topics(user_id, thread_id, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET thread_id = excluded.thread_id, created_at = excluded.created_at",
+            (user_id, thread_id, iso(now_utc())),
+        )
+
+    async def drop_thread(self, user_id: int, thread_id: int) -> bool:
+        """Forget a topic staff deleted; only if it is still the recorded one (a newer topic is kept)."""
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute("DELETE FROM staff_topics WHERE user_id = ? AND thread_id = ?", (user_id, thread_id))
+            return cursor.rowcount == 1
+
+        return await self.store.transaction(work)
+
+    async def keep_messages(self, user_id: int, message_ids: Sequence[int]) -> None:
+        now = iso(now_utc())
+
+        async def work(db: aiosqlite.Connection) -> None:
+            for message_id in message_ids:
+                await db.execute(
+                    "INSERT OR REPLACE INTO staff_messages(message_id, user_id, created_at) VALUES (?, ?, ?)",
+                    (message_id, user_id, now),
+                )
+
+        await self.store.transaction(work)
+
+    async def person_of_message(self, message_id: int) -> int | None:
+        row = await self.store.fetchone("SELECT user_id FROM staff_messages WHERE message_id = ?", (message_id,))
+        return int(row["user_id"]) if row else None
+
+    async def forget(self, user_id: int, farewell: dict[str, Any] | None) -> int:
+        """Erase the person's topic and message links in one transaction, queueing `farewell` into that topic.
+
+        The farewell's outbox row names no person (user_id NULL): only its thread says where it goes.
+        """
+
+        async def work(db: aiosqlite.Connection) -> int:
+            async with db.execute("SELECT thread_id FROM staff_topics WHERE user_id = ?", (user_id,)) as cursor:
+                topic = await cursor.fetchone()
+            erased = 0
+            for sql in ("DELETE FROM staff_messages WHERE user_id = ?", "DELETE FROM staff_topics WHERE user_id = ?"):
+                cursor = await db.execute(sql, (user_id,))
+                erased += max(cursor.rowcount, 0)
+            if farewell is not None:
+                now = iso(now_utc())
+                await db.execute(
+                    "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?)",
+                    (int(topic[0]) if topic else None, json.dumps(farewell, ensure_ascii=False), now, now),
+                )
+            return erased
+
+        return await self.store.transaction(work)
+
+    async def thread_of_delivery(self, delivery_id: int) -> int | None:
+        row = await self.store.fetchone("SELECT thread_id FROM outbox WHERE id = ?", (delivery_id,))
+        return int(row["thread_id"]) if row and row["thread_id"] is not None else None

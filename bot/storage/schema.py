@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.storage.schema_booking import BOOKING_CHANGE_SQL, BOOKING_SQL, HANDOFF_SQL
+from bot.storage.schema_booking import BOOKING_ANSWERS_SQL, BOOKING_CHANGE_SQL, BOOKING_SQL, HANDOFF_SQL
 from bot.storage.schema_inbox import INBOX_SQL
 from bot.storage.schema_journal import JOURNAL_SQL
 from bot.storage.schema_meta import META_SQL
@@ -72,4 +72,4 @@ CORE_SQL: Final[tuple[str, ...]] = (
 )
 
 # The order is the schema history: append, never reorder. Each feature keeps its SQL in its own file.
-MIGRATIONS: Final[tuple[str, ...]] = (*CORE_SQL, JOURNAL_SQL, BOOKING_SQL, HANDOFF_SQL, INBOX_SQL, SAFETY_TIERS_SQL, META_SQL, OUTBOX_FAULTS_SQL, BOOKING_CHANGE_SQL)
+MIGRATIONS: Final[tuple[str, ...]] = (*CORE_SQL, JOURNAL_SQL, BOOKING_SQL, HANDOFF_SQL, INBOX_SQL, SAFETY_TIERS_SQL, META_SQL, OUTBOX_FAULTS_SQL, BOOKING_CHANGE_SQL, BOOKING_ANSWERS_SQL)

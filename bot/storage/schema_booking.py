@@ -98,3 +98,9 @@ ALTER TABLE bookings ADD COLUMN change_start TEXT;
 ALTER TABLE bookings ADD COLUMN change_note TEXT;
 ALTER TABLE bookings ADD COLUMN change_wait TEXT;
 """
+
+BOOKING_ANSWERS_SQL: Final[str] = """
+-- Answers of booking steps without a column of their own (a step added to
+-- content/forms/booking.yaml): a JSON object {field: answer}. Erased by /forget, like the note.
+ALTER TABLE bookings ADD COLUMN answers TEXT;
+"""

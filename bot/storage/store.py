@@ -393,12 +393,16 @@ class Store:
 
     # --- outbox ----------------------------------------------------------------------------
 
-    async def enqueue(self, payload: dict[str, Any], chat_id: int | None, thread_id: int | None = None, user_id: int | None = None) -> int:
-        """Queue a message for delivery; chat_id None means the staff chat."""
+    async def enqueue(self, payload: dict[str, Any], *, person: int | None, about: int | None = None) -> int:
+        """Queue a message for a person (`person`), or for the staff (`person` None) about `about` or no one.
+
+        The row keeps the person's chat in `chat_id` (NULL: for the staff, as rows always did) and the
+        person it is for or about in `user_id`, which `/forget` erases by.
+        """
         now = iso(now_utc())
         return await self.execute(
-            "INSERT INTO outbox(user_id, chat_id, thread_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (user_id, chat_id, thread_id, json.dumps(payload, ensure_ascii=False), now, now),
+            "INSERT INTO outbox(user_id, chat_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+            (person if person is not None else about, person, json.dumps(payload, ensure_ascii=False), now, now),
         )
 
     async def due_outbox(self, limit: int = 20) -> list[aiosqlite.Row]:

@@ -119,8 +119,8 @@ def channel_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Telegr
     return channel
 
 
-def _maintenance_job(engine: Engine) -> Callable[[Any], Awaitable[None]]:
-    """The job that applies the retention periods (journal, copies, statistics)."""
+def _maintenance_job(engine: Engine, queue: DurableUpdateQueue | None) -> Callable[[Any], Awaitable[None]]:
+    """The job that applies the retention periods (journal, copies, statistics) and purges the inbox's handled ids."""
 
     async def job(_context: Any) -> None:
         from bot.engine.maintenance import run_maintenance
@@ -129,6 +129,12 @@ def _maintenance_job(engine: Engine) -> Callable[[Any], Awaitable[None]]:
             await run_maintenance(engine)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - housekeeping must never stop the bot
             LOGGER.exception("maintenance failed")
+        if queue is not None:
+            # Telegram's update ids are this channel's own to keep, and to forget.
+            try:
+                await queue.purge_handled()
+            except Exception:  # noqa: BLE001 - housekeeping must never stop the bot
+                LOGGER.exception("inbox purge failed")
 
     return job
 
@@ -192,7 +198,7 @@ def build_application(
         if application.job_queue is not None:
             application.job_queue.run_repeating(drainer.job, interval=outbox_interval, first=outbox_interval, name="outbox")
             application.job_queue.run_repeating(
-                _maintenance_job(engine), interval=MAINTENANCE_INTERVAL, first=MAINTENANCE_FIRST, name="maintenance"
+                _maintenance_job(engine, queue), interval=MAINTENANCE_INTERVAL, first=MAINTENANCE_FIRST, name="maintenance"
             )
         LOGGER.info("telegram started bot=@%s staff_chat=%s", application.bot.username, settings.staff_chat_id is not None)
 

@@ -56,10 +56,8 @@ class DialogueEngine(Protocol):
 
     async def remember_once(self, key: str) -> bool: ...
 
-    async def enqueue(
-        self, reply: Reply, *, chat_id: int | None, thread_id: int | None = None, kind: str = "message", user_id: int | None = None
-    ) -> int:
-        """Queue `reply` in the outbox (delivered and retried by `OutboxDrainer`); returns its id."""
+    async def tell_person(self, user_id: int, reply: Reply, *, kind: str = "message") -> int:
+        """Queue `reply` for a person in the outbox (delivered and retried by `OutboxDrainer`); returns its id."""
         ...
 
 
@@ -220,9 +218,8 @@ class TelegramChannel:
         """Queue replies for the outbox, in order, under the kind that says how late they may still go out."""
         for piece in pieces:
             try:
-                delivery_id = await self.engine.enqueue(
-                    for_later(piece), chat_id=turn.chat_id, kind=late_kind(piece), user_id=turn.incoming.user_id
-                )
+                # A private chat's id is the person's own: the drainer sends it back to `turn.chat_id`.
+                delivery_id = await self.engine.tell_person(turn.incoming.user_id, for_later(piece), kind=late_kind(piece))
             except Exception:  # noqa: BLE001 - the database is failing too; the next replies may still be kept
                 LOGGER.exception("reply lost user=%s key=%s: not queued", self.pseudonym(turn.incoming.user_id), piece.key)
                 continue

@@ -9,6 +9,9 @@ dropped, and `replay` queues again what a stopped bot had not finished handling.
 An update is marked handled when its handling ends, so the one a person had in handling at
 the instant of a kill is handled again after the restart: a message to staff may then
 reach them twice, but none is lost (bookings and flows refuse to act twice on their own).
+
+A handled update keeps only its id, so a second delivery of it is still dropped; `purge_handled`
+forgets those ids after `HANDLED_UPDATES_KEEP` (run on the application's job queue).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from typing import Final, Protocol
 
 from telegram import Bot, Update
@@ -24,6 +28,9 @@ from telegram import Bot, Update
 from bot.errors import StorageError
 
 LOGGER: Final = logging.getLogger("bot.telegram.inbox")
+# Telegram redelivers an unconfirmed update for at most a day; after a week without updates it
+# may even reuse ids, so remembering handled ones longer would drop new messages.
+HANDLED_UPDATES_KEEP: Final = timedelta(days=2)
 
 
 def stored_body(update: Update) -> str:
@@ -53,6 +60,10 @@ class UpdateInbox(Protocol):
 
     async def handled(self, update_id: int) -> None:
         """Its handling ended."""
+        ...
+
+    async def purge(self, older_than: datetime) -> int:
+        """Forget the ids of updates handled before `older_than`; returns how many went."""
         ...
 
 
@@ -104,3 +115,14 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             await self.inbox.handled(update_id)
         except (StorageError, sqlite3.Error):
             LOGGER.warning("update=%s not marked handled", update_id)
+
+    async def purge_handled(self, now: datetime | None = None) -> int:
+        """Forget handled update ids older than `HANDLED_UPDATES_KEEP`; a database fault waits for the next run."""
+        moment = now or datetime.now(timezone.utc)
+        try:
+            purged = await self.inbox.purge(moment - HANDLED_UPDATES_KEEP)
+        except (StorageError, sqlite3.Error) as error:
+            LOGGER.warning("handled update ids not purged error=%s", type(error).__name__)
+            return 0
+        LOGGER.info("inbox purged handled_update_ids=%d", purged)
+        return purged

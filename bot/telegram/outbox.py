@@ -67,16 +67,13 @@ def raised_at(error: BaseException) -> str:
 
 
 class Delivery(Protocol):
-    """One queued message: `chat_id` None means the staff group; `thread_id` a forum topic."""
+    """One queued message (`bot.engine.outbox.Delivery`): for a person (their private chat), or `person` None: for the staff."""
 
     @property
     def id(self) -> int: ...
 
     @property
-    def chat_id(self) -> int | None: ...
-
-    @property
-    def thread_id(self) -> int | None: ...
+    def person(self) -> int | None: ...
 
     @property
     def reply(self) -> Reply: ...
@@ -97,7 +94,7 @@ class Outbox(Protocol):
 
 
 class DeliveryRouter(Protocol):
-    """Takes over some deliveries (e.g. handoff relays that go to a person's forum topic)."""
+    """Takes over some deliveries (`bot.telegram.staff.StaffTelegram`: those for a person's conversation with the staff, in its forum topic)."""
 
     def handles(self, delivery: Delivery) -> bool: ...
 
@@ -163,7 +160,7 @@ class OutboxDrainer:
 
     async def _deliver_in_order(self, bot: Bot, delivery: Delivery) -> None:
         """A person's messages keep their order: after one failed, their later ones wait until it is retried."""
-        chat = delivery.chat_id
+        chat = delivery.person
         if chat is None:
             await self._deliver(bot, delivery)
             return
@@ -200,8 +197,8 @@ class OutboxDrainer:
 
     async def _attempt(self, bot: Bot, delivery: Delivery) -> float | None:
         """Send or drop one delivery, recording nothing; None when it is settled, else seconds until a retry."""
-        to_staff = delivery.chat_id is None
-        target = self.staff_chat_id if to_staff else delivery.chat_id
+        to_staff = delivery.person is None
+        target = self.staff_chat_id if to_staff else delivery.person
         kind = str(getattr(delivery, "kind", ""))
         if target is None:
             LOGGER.info("outbox delivery=%s key=%s dropped: STAFF_CHAT_ID is not set", delivery.id, delivery.reply.key)
@@ -246,16 +243,14 @@ class OutboxDrainer:
 
     def _settled_late(self, delivery: Delivery) -> None:
         """A person's late reply is out of the queue: their new replies no longer wait behind it."""
-        if getattr(delivery, "kind", "") in LATE_KINDS and delivery.chat_id is not None:
-            self.channel.backlog.settled(delivery.chat_id, delivery.id)
+        if getattr(delivery, "kind", "") in LATE_KINDS and delivery.person is not None:
+            self.channel.backlog.settled(delivery.person, delivery.id)
 
     async def _send(self, bot: Bot, delivery: Delivery, target: int, to_staff: bool) -> float | None:
         """Send one delivery; None when it is settled, else seconds until the next try."""
         where = "staff" if to_staff else self.channel.pseudonym(target)
         try:
-            await self.channel.send_replies(
-                bot, target, [delivery.reply], thread_id=delivery.thread_id, attempts=SEND_ATTEMPTS
-            )
+            await self.channel.send_replies(bot, target, [delivery.reply], attempts=SEND_ATTEMPTS)
         except RetryAfter as error:
             return retry_after_seconds(error)
         except (Forbidden, BadRequest) as error:

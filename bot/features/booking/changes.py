@@ -18,7 +18,7 @@ from bot.engine.availability import find_slot, format_when, from_utc_text
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
 from bot.engine.steps import clear_pause
-from bot.storage.booking_store import BookingRow
+from bot.storage.booking_row import BookingRow
 from bot.storage.store import iso
 
 if TYPE_CHECKING:

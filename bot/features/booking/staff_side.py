@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from bot.engine import payloads
 from bot.engine.availability import day_before, find_slot, from_utc_text
-from bot.engine.core import reply_to_dict
+from bot.engine.outbox import reply_to_dict
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import speaking
 from bot.features.booking.views import BookingViews
-from bot.storage.booking_store import OPEN_STATUSES, BookingRow
+from bot.storage.booking_row import OPEN_STATUSES, BookingRow
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -34,7 +34,7 @@ class BookingStaffSide(BookingViews):
         card = self.staff_card(booking)
         notice = self.texts.get(key, id=str(booking.id))
         reply = Reply(key=f"text.{key}", text=f"{notice}\n\n{card.text}", buttons=card.buttons)
-        await self.engine.enqueue(reply, chat_id=None, kind="booking_notice", user_id=booking.user_id)
+        await self.engine.tell_staff(reply, kind="booking_notice", about=booking.user_id)
 
     # --- shown to staff, and what staff actions tell the person ------------------------------------------
 
@@ -71,7 +71,7 @@ class BookingStaffSide(BookingViews):
         with speaking(await self.engine.language_of(int(user_id))):
             values = self.when_values(booking) if booking.slot_start else {}
             reply = self.texts.reply(key, buttons, **values)
-        await self.engine.enqueue(reply, chat_id=int(user_id), kind="booking_update", user_id=int(user_id))
+        await self.engine.tell_person(int(user_id), reply, kind="booking_update")
 
     async def queue_reminders(self, booking: BookingRow) -> int:
         """The day-before (same local time) and hour-before reminders, as due outbox rows."""

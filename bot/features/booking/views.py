@@ -1,4 +1,7 @@
-"""The booking's replies: each step's question, the free times, the summary, the person's booking.
+"""The booking's replies: the free times, the summary lines, the person's booking.
+
+The questions of the steps, the summary and "what would you like to change?" are the form's
+(content/forms/booking.yaml, shown by `bot.engine.form_views`).
 
 A mixin of `BookingDesk` (bot/features/booking/feature.py): it reads the desk's texts, store,
 availability and zone, and changes nothing.
@@ -24,16 +27,17 @@ from bot.engine.availability import (
 )
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
-from bot.storage.booking_store import BookingRow, BookingStore
+from bot.storage.booking_row import BookingRow
+from bot.storage.booking_store import BookingStore
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from bot.engine.forms import FormRunner
     from bot.features.booking.changes import BookingChanges
 
-WHO: Final = ("individual", "couple")
-MODES: Final = ("online", "in_person")
-EDITABLE: Final = ("who", "mode", "time", "contact", "note")
+# The form's step whose answer is the held time, and its buttons: `bk:<id>:slot:<epoch>`, `bk:<id>:later:<day>`.
+TIME_STEP: Final = "slot"
 
 
 def zone_label(name: str) -> str:
@@ -59,46 +63,12 @@ class BookingViews:
     zone_name: str
     clock: Callable[[], datetime]
     changes: BookingChanges
+    form: FormRunner
 
     # --- replies --------------------------------------------------------------------------------
 
     def expired(self) -> list[Reply]:
         return [self.texts.reply("button_expired", self.texts.menu())]
-
-    def draft_gone(self) -> Reply:
-        return self.texts.reply("book_draft_gone", ((self.texts.button("book_start_label", "book"),),))
-
-    def _who_reply(self, draft_id: int) -> Reply:
-        rows = tuple(
-            (Button(self.texts.get(f"book_who_{who}_label"), payloads.build("bk", draft_id, "who", who)),) for who in WHO
-        )
-        return self.texts.reply("book_who_question", rows)
-
-    def _mode_reply(self, draft: BookingRow) -> Reply:
-        rows = tuple(
-            (Button(self.texts.get(f"book_mode_{mode}_label"), payloads.build("bk", draft.id, "mode", mode)),)
-            for mode in MODES
-            if any(mode in t.modes and (draft.who or "individual") in t.sessions for t in self.availability.therapists)
-        )
-        return self.texts.reply("book_mode_question", rows)
-
-    def _contact_reply(self, draft_id: int) -> Reply:
-        rows = (
-            (Button(self.texts.get("book_contact_here_label"), payloads.build("bk", draft_id, "contact", "here")),),
-            (Button(self.texts.get("book_contact_phone_label"), payloads.build("bk", draft_id, "contact", "phone")),),
-        )
-        return self.texts.reply("book_contact_question", rows)
-
-    def phone_reply(self, draft_id: int, key: str) -> Reply:
-        here = Button(self.texts.get("book_contact_here_label"), payloads.build("bk", draft_id, "contact", "here"))
-        return self.texts.reply(key, ((here,),), request_contact=True)
-
-    def _change_reply(self, draft_id: int) -> Reply:
-        rows = tuple(
-            (Button(self.texts.get(f"book_change_{what}_label"), payloads.build("bk", draft_id, "edit", what)),)
-            for what in EDITABLE
-        )
-        return self.texts.reply("book_change_question", rows)
 
     async def taken(self, now: datetime, exclude_id: int | None = None) -> set[tuple[str, str]]:
         horizon = now + timedelta(days=self.availability.days_ahead + 2)
@@ -110,15 +80,15 @@ class BookingViews:
         return slot_page(self.availability, self.zone, now, who=who, mode=mode, taken=taken, from_day=from_day)
 
     async def slots_reply(self, draft: BookingRow, *, from_day: date | None = None, intro: str = "book_slots_intro") -> Reply:
-        draft_id = int(draft.id)
+        draft_id, more = int(draft.id), self.form.steps[TIME_STEP].more
         page = await self.free_page(draft.who, draft.mode, draft_id, from_day)
         if not page.days:
             key = "book_slots_no_more" if from_day else "book_slots_none"
-            rows = ((self.texts.button("book_first_dates_label", payloads.build("bk", draft_id, "later", "0")),),) if from_day else ()
+            rows = ((self.texts.button("book_first_dates_label", self.form.payload(draft_id, more, "0")),),) if from_day else ()
             return self.texts.reply(key, rows)
-        rows = self.slot_rows(page, lambda slot: payloads.build("bk", draft_id, "slot", epoch(slot.start)))
+        rows = self.slot_rows(page, lambda slot: self.form.payload(draft_id, TIME_STEP, epoch(slot.start)))
         if page.next_day is not None:
-            rows.append((self.texts.button("book_later_label", payloads.build("bk", draft_id, "later", f"{page.next_day:%Y%m%d}")),))
+            rows.append((self.texts.button("book_later_label", self.form.payload(draft_id, more, f"{page.next_day:%Y%m%d}")),))
         text = self.texts.get(intro)
         if intro != "book_slots_intro":
             text = f"{text}\n{self.texts.get('book_slots_intro', zone=self.zone_name)}"
@@ -147,7 +117,7 @@ class BookingViews:
             lines.append(self.texts.get("book_line_contact", value=contact))
         if booking.note:
             lines.append(self.texts.get("book_line_note", value=booking.note))
-        return lines + self.changes.pending_lines(booking)
+        return lines + self.form.answer_lines(booking) + self.changes.pending_lines(booking)
 
     def calendar_words(self) -> CalendarWords:
         """Weekday and month names in the current language."""
@@ -164,21 +134,9 @@ class BookingViews:
             "mode": self.texts.get(f"book_mode_{booking.mode}") if booking.mode else "",
         }
 
-    def _summary_reply(self, draft: BookingRow) -> Reply:
-        draft_id = int(draft.id)
-        shared = self.texts.get("book_shared_with_note" if draft.note else "book_shared_basic")
-        rows = (
-            (Button(self.texts.get("book_confirm_label"), payloads.build("bk", draft_id, "confirm")),),
-            (
-                Button(self.texts.get("book_change_label"), payloads.build("bk", draft_id, "change")),
-                Button(self.texts.get("book_cancel_label"), payloads.build("bk", draft_id, "cancel")),
-            ),
-        )
-        return self.texts.reply("book_summary", rows, summary="\n".join(self.summary_lines(draft)), shared=shared)
-
     # --- the person's booking after it was sent ------------------------------------------------------
 
-    def _mine_reply(self, booking: BookingRow) -> Reply:
+    def mine_reply(self, booking: BookingRow) -> Reply:
         booking_id = int(booking.id)
         rows: list[tuple[Button, ...]] = []
         if booking.status == "proposed":

@@ -3,22 +3,21 @@
 Person side: `/human` tells honestly when staff are in, then opens the conversation; while
 it is open every text the person writes is queued for the staff group (the safety check
 has already run in the engine). Staff side (`bot.features.staff.router`): what a staff member writes
-in the person's topic, or as a reply to one of their relayed messages, is queued back to
-the person without the staff member's name or account.
+in the person's conversation (the channel tells which person a staff message is about) is
+queued back to the person without the staff member's name or account.
 
-Delivery protocol with the channel (forum topics, message ids) lives at the end:
-`staff_route`, `topic_created`, `topic_lost`, `relay_sent`.
+Everything is said in the engine's terms, "the staff, about this person" (`Engine.tell_staff`)
+and "this person" (`Engine.tell_person`): where the person's conversation lives for the staff
+(a place of its own, or a header on each message in one shared room) is the staff channel's
+business (`bot.engine.staff_channel`); it asks `conversation_title` for a name to show.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final
 
 from bot.engine import payloads
 from bot.engine.availability import CalendarWords, centre_zone, format_time, next_staff_opening, staff_open_now
@@ -30,76 +29,16 @@ from bot.engine.redaction import redact_question
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
 from bot.engine.texts import speaking
+from bot.features.handoff.pacing import FloodGate, ack_key
 from bot.storage.handoff_store import HandoffStore
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Messages for the staff that belong in the person's conversation with them (the channel keeps it).
 HANDOFF_STAFF_KINDS: Final = frozenset({"handoff_open", "handoff_relay", "handoff_note"})
 RELAY_LIMIT: Final = 3500
-TOPIC_TITLE_LIMIT: Final = 120
 UNANSWERED_MAX_DAYS: Final = 90
-# "Your messages reach the team" is said for the first message, then again only after this long a pause.
-ACK_AFTER_PAUSE: Final = timedelta(minutes=10)
-FloodLevel = Literal["ok", "soft", "hard"]
-
-
-@dataclass(frozen=True)
-class StaffRoute:
-    """Where a handoff message for the staff group goes.
-
-    thread_id: the person's forum topic; new_topic: a title when the channel must create
-    the topic first (then report it with `topic_created`); both None: the group itself.
-    """
-
-    thread_id: int | None = None
-    new_topic: str | None = None
-
-
-class FloodGate:
-    """Messages per person in a sliding window: "soft" asks kindly to slow down, "hard" pauses.
-
-    In memory on purpose: a restart forgiving a burst is harmless, and nothing is written per message.
-    """
-
-    def __init__(self, soft: int = 12, hard: int = 30, window: float = 60.0, max_people: int = 10_000) -> None:
-        self.soft, self.hard, self.window, self.max_people = soft, hard, window, max_people
-        self._seen: OrderedDict[int, deque[float]] = OrderedDict()
-        self._told: dict[tuple[int, str], float] = {}
-
-    def check(self, user_id: int, now: float | None = None) -> tuple[FloodLevel, bool]:
-        """The level after this message, and whether the person should be told (once per level and window)."""
-        moment = time.monotonic() if now is None else now
-        stamps = self._seen.pop(user_id, deque())
-        while stamps and moment - stamps[0] > self.window:
-            stamps.popleft()
-        stamps.append(moment)
-        self._seen[user_id] = stamps
-        while len(self._seen) > self.max_people:
-            old, _ = self._seen.popitem(last=False)
-            self._told.pop((old, "soft"), None)
-            self._told.pop((old, "hard"), None)
-        level: FloodLevel = "hard" if len(stamps) > self.hard else "soft" if len(stamps) > self.soft else "ok"
-        if level == "ok":
-            return level, False
-        told = self._told.get((user_id, level))
-        tell = told is None or moment - told > self.window
-        if tell:
-            self._told[(user_id, level)] = moment
-        return level, tell
-
-
-def ack_key(count: int, last_at: str | None, now: datetime) -> str | None:
-    """The acknowledgement after a relayed message: the first one, again after a pause, otherwise none."""
-    if count <= 1:
-        return "handoff_first_ack"
-    try:
-        last = datetime.fromisoformat(last_at) if last_at else None
-    except ValueError:
-        last = None
-    if last is None or last.tzinfo is None or now - last >= ACK_AFTER_PAUSE:
-        return "handoff_ack_again"
-    return None
 
 
 class HandoffDesk(FeatureBase):
@@ -216,7 +155,7 @@ class HandoffDesk(FeatureBase):
     async def _relay_to_staff(self, user_id: int, name: str, text: str) -> None:
         header = self.texts.get("staff_relay_header", name=name or "?", ref=self.ref(user_id))
         reply = Reply(key="handoff.relay", text=f"{header}\n{text[:RELAY_LIMIT]}")
-        await self.engine.enqueue(reply, chat_id=None, kind="handoff_relay", user_id=user_id)
+        await self.engine.tell_staff(reply, kind="handoff_relay", about=user_id)
 
     async def _staff_note(
         self, user_id: int, key: str, *, kind: str = "handoff_note", name: str | None = None, close_button: bool = False
@@ -226,7 +165,7 @@ class HandoffDesk(FeatureBase):
             name = row.display_name if row else "?"
         rows = ((Button(self.texts.get("staff_close_chat_label"), payloads.build("staff", "hclose", user_id)),),) if close_button else ()
         reply = self.texts.reply(key, rows, name=name or "?", ref=self.ref(user_id))
-        await self.engine.enqueue(reply, chat_id=None, kind=kind, user_id=user_id)
+        await self.engine.tell_staff(reply, kind=kind, about=user_id)
 
     def ref(self, user_id: int) -> str:
         """A short reference staff can use for a person without their account id."""
@@ -262,25 +201,19 @@ class HandoffDesk(FeatureBase):
         return {"unanswered questions": await self.handoffs.purge_unanswered(now - retention)}
 
     async def on_forget(self, user_id: int) -> dict[str, int]:
-        """Erase handoff records; an open conversation is closed and staff are told in its topic."""
+        """Erase handoff records, and the staff channel's links to the person.
+
+        An open conversation is closed and the staff are told so in it, in words that name no one.
+        """
         open_row = await self.handoffs.open_of(user_id)
-        erased, topic = await self.handoffs.forget(user_id, self.engine.user_hash(user_id))
-        if open_row is not None:
-            note = self.texts.reply("staff_handoff_forgotten")
-            await self.engine.enqueue(note, chat_id=None, thread_id=topic, kind="message")
-        return erased
+        erased = await self.handoffs.forget(user_id, self.engine.user_hash(user_id))
+        farewell = self.texts.reply("staff_handoff_forgotten") if open_row is not None else None
+        links = await self.engine.staff_channel.forget(user_id, farewell=farewell)
+        # In the order /forget reports them: the conversations, their links, then the questions.
+        conversations = {"conversations with staff": erased.pop("conversations with staff", 0)}
+        return conversations | links | erased
 
     # --- staff side ------------------------------------------------------------------------------
-
-    async def person_of(self, thread_id: int | None, reply_to: int | None) -> int | None:
-        """Who a staff message is for: the relayed message it replies to, else the topic it is in."""
-        if reply_to is not None:
-            user_id = await self.handoffs.user_of_message(reply_to)
-            if user_id is not None:
-                return user_id
-        if thread_id is not None:
-            return await self.handoffs.user_of_topic(thread_id)
-        return None
 
     async def relay_to_person(self, user_id: int, text: str) -> bool:
         """Queue a staff member's words to the person, signed only "the centre's team"; False if closed."""
@@ -289,7 +222,7 @@ class HandoffDesk(FeatureBase):
             return False
         with speaking(await self.engine.language_of(user_id)):
             reply = self.texts.reply("handoff_from_staff", message=text[:RELAY_LIMIT])
-        await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_staff", user_id=user_id)
+        await self.engine.tell_person(user_id, reply, kind="handoff_staff")
         await self.handoffs.count_message(current.id, from_staff=True)
         return True
 
@@ -303,7 +236,7 @@ class HandoffDesk(FeatureBase):
         await self._staff_note(user_id, "staff_handoff_opened_by_staff", kind="handoff_open", name=name, close_button=True)
         with speaking(await self.engine.language_of(user_id)):
             reply = self.texts.reply("handoff_opened_by_staff", self._end_row())
-        await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_staff", user_id=user_id)
+        await self.engine.tell_person(user_id, reply, kind="handoff_staff")
         log.info("handoff opened user=%s by=staff", self.engine.user_hash(user_id))
         return True
 
@@ -314,7 +247,7 @@ class HandoffDesk(FeatureBase):
             return None
         with speaking(await self.engine.language_of(user_id)):
             reply = self.texts.reply("handoff_closed_by_staff", self.texts.menu())
-        await self.engine.enqueue(reply, chat_id=user_id, kind="handoff_closed", user_id=user_id)
+        await self.engine.tell_person(user_id, reply, kind="handoff_closed")
         log.info("handoff closed user=%s by=staff", self.engine.user_hash(user_id))
         return str(closed.display_name or "?")
 
@@ -323,31 +256,10 @@ class HandoffDesk(FeatureBase):
         await self.handoffs.ban(user_id, by, self.clock())
         await self.handoffs.close(user_id, "ban", self.clock())
 
-    # --- delivery protocol: the channel asks where to post, and reports what it created and sent ----------
+    # --- for the staff channel -----------------------------------------------------------------------
 
-    async def staff_route(self, user_id: int | None, forum: bool) -> StaffRoute:
-        """Where a handoff delivery goes: the person's topic (forum), a topic to create, or the group."""
-        if not forum or user_id is None:
-            return StaffRoute()
-        thread_id = await self.handoffs.topic_of(user_id)
-        if thread_id is not None:
-            return StaffRoute(thread_id=thread_id)
-        return StaffRoute(new_topic=await self.topic_title(user_id))
-
-    async def topic_title(self, user_id: int) -> str:
+    async def conversation_title(self, user_id: int) -> str:
+        """How the staff see a person's conversation named: their first name and short reference."""
         row = await self.handoffs.last_of(user_id)
         name = (row.display_name if row else "") or "?"
-        return f"{name} {self.ref(user_id)}"[:TOPIC_TITLE_LIMIT]
-
-    async def topic_created(self, user_id: int, thread_id: int) -> None:
-        """The channel created the person's forum topic: reuse it from now on."""
-        await self.handoffs.set_topic(user_id, thread_id, self.clock())
-
-    async def topic_lost(self, user_id: int, thread_id: int) -> None:
-        """Staff deleted the topic: the next message creates a new one."""
-        await self.handoffs.drop_topic(user_id, thread_id)
-
-    async def relay_sent(self, user_id: int, message_ids: list[int]) -> None:
-        """Remember which person the posted staff-group messages are about, so replies find them."""
-        for message_id in message_ids:
-            await self.handoffs.map_message(message_id, user_id, self.clock())
+        return f"{name} {self.ref(user_id)}"

@@ -12,37 +12,34 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Final, Literal
+from datetime import date, datetime
+from typing import Literal
 
 from bot.engine import payloads
-from bot.engine.availability import format_when, from_utc_text
 from bot.engine.commands import command_name
 from bot.engine.core import Engine
 from bot.engine.replies import Button, Reply
 from bot.features.booking.feature import BookingDesk
 from bot.features.booking.views import epoch, from_epoch
 from bot.features.handoff.feature import HandoffDesk
-from bot.storage.outbox_store import OutboxStore
-from bot.storage.store import now_utc
+from bot.features.staff.reports import bookings_reply, stats_reply, unanswered_reply
 
 log = logging.getLogger(__name__)
 
 StaffKind = Literal["text", "button"]
 StaffCommand = Callable[["StaffIncoming", str], Awaitable["StaffResult"]]
-STATS_WINDOWS: Final = (7, 30)
-UNANSWERED_DAYS: Final = 30
 
 
 @dataclass(frozen=True)
 class StaffIncoming:
     """One thing a staff member did in the staff chat, stripped of transport details.
 
-    user_id: the staff member's account; chat_id: where it happened; thread_id: the forum
-    topic, if any; text: a message or a /command; button: the (already signature-checked)
-    payload of a pressed button; reply_to_message_id: the message this one replies to
-    (not the topic's root); verified_member: the channel checked, for this very update,
-    that the sender is a member of the staff chat.
+    user_id: the staff member's account; chat_id: where it happened; text: a message or a
+    /command; button: the (already signature-checked) payload of a pressed button; about: the
+    person whose conversation this is, as the channel resolved it (the conversation it was
+    written in, or the message about them it replies to), None when it is about no one;
+    verified_member: the channel checked, for this very update, that the sender is a member
+    of the staff chat.
     """
 
     user_id: int
@@ -50,19 +47,16 @@ class StaffIncoming:
     kind: StaffKind = "text"
     text: str = ""
     button: str | None = None
-    thread_id: int | None = None
-    reply_to_message_id: int | None = None
-    message_id: int | None = None
+    about: int | None = None
     verified_member: bool = False
     first_name: str = ""
 
 
 @dataclass(frozen=True)
 class StaffReply:
-    """A message for the staff chat: into `thread_id`; `edit_pressed` replaces the pressed message."""
+    """A message for the staff chat, shown where the staff member acted; `edit_pressed` replaces the pressed message."""
 
     reply: Reply
-    thread_id: int | None = None
     edit_pressed: bool = False
 
 
@@ -129,7 +123,7 @@ class StaffRouter:
         return await self._relay(incoming, text)
 
     def _say(self, incoming: StaffIncoming, reply: Reply, *, edit: bool = False) -> StaffReply:
-        return StaffReply(reply=reply, thread_id=incoming.thread_id, edit_pressed=edit)
+        return StaffReply(reply=reply, edit_pressed=edit)
 
     # --- buttons -----------------------------------------------------------------------------
 
@@ -210,8 +204,8 @@ class StaffRouter:
         return await handler(incoming, command)
 
     async def _about_person(self, incoming: StaffIncoming, command: str) -> StaffResult:
-        """/close, /ban, /unban: about the person whose topic (or relayed message) this is."""
-        user_id = await self.handoff.person_of(incoming.thread_id, incoming.reply_to_message_id)
+        """/close, /ban, /unban: about the person whose conversation this is (`incoming.about`)."""
+        user_id = incoming.about
         if user_id is None:
             key = "staff_not_a_person" if command == "close" else "staff_ban_unknown"
             return StaffResult(replies=(self._say(incoming, self.texts.reply(key)),))
@@ -227,88 +221,29 @@ class StaffRouter:
 
     async def _listing(self, incoming: StaffIncoming, command: str) -> StaffResult:
         """/bookings, /stats, /unanswered: one message each."""
-        reply = await {"bookings": self.bookings_reply, "stats": self.stats_reply, "unanswered": self.unanswered_reply}[command]()
+        if command == "bookings":
+            reply = await bookings_reply(self.texts, self.booking)
+        elif command == "stats":
+            reply = await stats_reply(self.texts, self.booking, self.handoff)
+        else:
+            reply = await unanswered_reply(self.texts, self.handoff)
         return StaffResult(replies=(self._say(incoming, reply),))
 
     async def _help(self, incoming: StaffIncoming, command: str) -> StaffResult:
         return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_help")),))
-
-    async def bookings_reply(self) -> Reply:
-        rows = await self.booking.bookings.open_requests()
-        if not rows:
-            return self.texts.reply("staff_bookings_none")
-        zone = self.booking.zone
-        lines, buttons = [], []
-        for row in rows:
-            when = format_when(from_utc_text(row.slot_start), zone) if row.slot_start else "?"
-            status = self.booking.status_label("staff_status", row.status)
-            lines.append(f"#{row.id} · {when} · {row.first_name or '?'} · {status}")
-            buttons.append((Button(f"#{row.id} · {when}"[:40], payloads.build("staff", "card", row.id)),))
-        header = self.texts.get("staff_bookings_header")
-        return Reply(key="text.staff_bookings_header", text="\n".join([header, *lines]), buttons=tuple(buttons))
-
-    async def stats_reply(self) -> Reply:
-        """Counts for the last 7 and 30 days, from anonymous records (routes and intents, never text)."""
-        store = self.handoff.handoffs
-        now = now_utc()
-        blocks = []
-        for days in STATS_WINDOWS:
-            since = now - timedelta(days=days)
-            intents = await store.answered_by_intent(since)
-            bookings = await self.booking.bookings.count_by_status(since)
-            safety = await store.safety_by_label(since)
-            blocks.append(
-                self.texts.get(
-                    "staff_stats",
-                    days=str(days),
-                    people=str(await store.people_helped(since)),
-                    intents=_listing(intents, total=True),
-                    fallbacks=str(await store.route_count(since, "fallback")),
-                    bookings=_listing(sorted(bookings.items())),
-                    safety=_listing(sorted(safety.items())),
-                    handoffs=str(await store.opened_since(since)),
-                )
-            )
-        aside = await OutboxStore(store.store).set_aside_summary()
-        if aside.total and aside.oldest is not None:
-            # Messages the outbox gave up on (a booking card among them is a request staff never saw).
-            blocks.append(
-                self.texts.get(
-                    "staff_stats_set_aside", count=str(aside.total), kinds=_listing(list(aside.by_kind)),
-                    since=format_when(aside.oldest, self.booking.zone),
-                )
-            )
-        return Reply(key="text.staff_stats", text="\n\n".join(blocks))
-
-    async def unanswered_reply(self) -> Reply:
-        since = now_utc() - timedelta(days=UNANSWERED_DAYS)
-        top = await self.handoff.handoffs.top_unanswered(since)
-        if not top:
-            return self.texts.reply("staff_unanswered_none", days=str(UNANSWERED_DAYS))
-        header = self.texts.get("staff_unanswered_header", days=str(UNANSWERED_DAYS))
-        lines = [f"• {count}× ({people} 👤) {text}" for text, count, people in top]
-        return Reply(key="text.staff_unanswered_header", text="\n".join([header, *lines]))
 
     # --- relaying staff words to the person ------------------------------------------------------------
 
     async def _relay(self, incoming: StaffIncoming, text: str) -> StaffResult:
         if not text:
             return StaffResult()
-        user_id = await self.handoff.person_of(incoming.thread_id, incoming.reply_to_message_id)
+        user_id = incoming.about
         if user_id is None:
             return StaffResult()  # staff talking among themselves
         if await self.handoff.relay_to_person(user_id, text):
             return StaffResult()
         reopen = ((Button(self.texts.get("staff_open_chat_label"), payloads.build("staff", "open", user_id)),),)
         return StaffResult(replies=(self._say(incoming, self.texts.reply("staff_handoff_not_open", reopen)),))
-
-
-def _listing(pairs: list[tuple[str, int]], *, total: bool = False) -> str:
-    """"rebuild_trust 5, red_flags 3" (with the sum first when asked), or "0"."""
-    if not pairs:
-        return "0"
-    body = ", ".join(f"{name} {count}" for name, count in pairs)
-    return f"{sum(count for _, count in pairs)} ({body})" if total else body
 
 
 def _day(value: str) -> date | None:
@@ -327,98 +262,3 @@ def centre_desk(engine: Engine) -> CentreDesk | None:
     if booking is None or handoff is None:
         return None
     return CentreDesk(booking=booking, handoff=handoff, staff=StaffRouter(engine, booking, handoff))
-
-
-# Texts this package asks for by key (for `check_catalog(extra_texts=...)`), and their own placeholders.
-HANDOFF_PLACEHOLDERS: Final[dict[str, frozenset[str]]] = {
-    "book_slots_intro": frozenset({"zone"}),
-    "book_note_trimmed": frozenset({"limit"}),
-    "book_summary": frozenset({"summary", "shared"}),
-    "book_received": frozenset({"how"}),
-    "book_line_who": frozenset({"value"}),
-    "book_line_mode": frozenset({"value"}),
-    "book_line_when": frozenset({"when", "zone", "therapist"}),
-    "book_line_contact": frozenset({"value"}),
-    "book_line_note": frozenset({"value"}),
-    "book_contact_phone": frozenset({"phone"}),
-    "book_update_confirmed": frozenset({"when", "zone", "mode", "therapist"}),
-    "book_update_proposed": frozenset({"when", "zone", "therapist"}),
-    "book_reminder_day": frozenset({"when", "zone", "mode"}),
-    "book_reminder_hour": frozenset({"time"}),
-    "book_mine": frozenset({"summary", "status"}),
-    "book_cancel_question": frozenset({"when"}),
-    "book_proposal_accepted": frozenset({"when", "zone", "therapist"}),
-    "book_change_sent_time": frozenset({"when", "zone", "reply"}),
-    "book_change_sent_note": frozenset({"reply"}),
-    "book_line_change_time": frozenset({"when", "zone"}),
-    "book_line_change_note": frozenset({"value"}),
-    "handoff_intro_closed": frozenset({"next_open"}),
-    "handoff_when_today": frozenset({"time"}),
-    "handoff_when_tomorrow": frozenset({"time"}),
-    "handoff_when_later": frozenset({"day", "time"}),
-    "handoff_from_staff": frozenset({"message"}),
-    "staff_handoff_opened": frozenset({"name", "ref"}),
-    "staff_handoff_opened_by_staff": frozenset({"name", "ref"}),
-    "staff_relay_header": frozenset({"name", "ref"}),
-    "staff_handoff_ended_by_person": frozenset({"name", "ref"}),
-    "staff_handoff_closed": frozenset({"name", "ref"}),
-    "staff_booking_card": frozenset({"id", "details", "status"}),
-    "staff_propose_pick": frozenset({"id"}),
-    "staff_propose_none": frozenset({"id"}),
-    "staff_booking_person_cancelled": frozenset({"id"}),
-    "staff_booking_person_change": frozenset({"id"}),
-    "staff_booking_person_accepted": frozenset({"id"}),
-    "staff_booking_person_declined": frozenset({"id"}),
-    "staff_booking_withdrawn": frozenset({"id"}),
-    "staff_booking_stale": frozenset({"id", "status"}),
-    "staff_banned": frozenset({"ref"}),
-    "staff_unbanned": frozenset({"ref"}),
-    "staff_stats": frozenset({"days", "people", "intents", "fallbacks", "bookings", "safety", "handoffs"}),
-    "staff_stats_set_aside": frozenset({"count", "kinds", "since"}),
-    "staff_unanswered_header": frozenset({"days"}),
-    "staff_unanswered_none": frozenset({"days"}),
-}
-
-
-# Every text key booking, handoff and the staff tools use (the dynamic ones spelled out).
-HANDOFF_TEXTS: Final[frozenset[str]] = frozenset(
-    """
-    book_accept_label book_already book_another_label book_cancel_done book_cancel_kept
-    book_cancel_label book_cancel_no_label book_cancel_question book_cancel_yes_label
-    book_change_contact_label book_change_label book_change_mode_label
-    book_change_note_label book_change_question book_change_time_label book_change_who_label
-    book_confirm_label book_contact_here book_contact_here_label book_contact_phone
-    book_contact_phone_ask book_contact_phone_label book_contact_phone_typed book_contact_question
-    book_draft_cancelled book_draft_gone book_first_dates_label book_how_here book_how_phone
-    book_intro book_later_label book_line_contact book_line_mode book_line_note book_line_when
-    book_line_who book_mine book_mine_cancel_label book_mine_change_label book_mine_none
-    book_mode_in_person book_mode_in_person_label book_mode_online book_mode_online_label
-    book_mode_question book_note_question book_note_skip_label book_note_trimmed
-    book_proposal_accepted book_received book_reminder_day book_reminder_hour book_shared_basic
-    book_shared_with_note book_slot_taken book_slots_intro book_slots_no_more book_slots_none
-    book_start_label book_status_claimed book_status_confirmed book_status_proposed
-    book_status_requested book_summary book_update_claimed book_update_closed book_update_confirmed
-    book_update_proposed book_who_couple book_who_couple_label book_who_individual
-    book_who_individual_label book_who_question book_step_again book_resume_question book_resumed
-    book_resume_declined book_continue_or_restart book_change_what book_change_declined
-    book_change_time_pick_label book_change_note_pick_label book_change_keep_label book_change_note_ask
-    book_change_sent_time book_change_sent_note book_change_reply_here book_change_reply_phone
-    book_line_change_time book_line_change_note resume_yes_label resume_no_label flow_continue_label
-    flow_restart_label handoff_already_open handoff_blocked
-    handoff_closed_by_staff handoff_connect_label handoff_end_label handoff_ended_by_person
-    handoff_ack_again handoff_first_ack handoff_flood_note handoff_from_staff handoff_intro_closed handoff_intro_open
-    handoff_intro_unknown handoff_not_now_label handoff_not_open handoff_opened
-    handoff_opened_by_staff handoff_paused handoff_slow_down handoff_when_later handoff_when_today
-    handoff_when_tomorrow staff_ban_unknown staff_banned staff_booking_card
-    staff_booking_person_accepted staff_booking_person_cancelled staff_booking_person_change
-    staff_booking_person_declined staff_booking_stale staff_booking_taken staff_booking_withdrawn
-    staff_bookings_header staff_bookings_none staff_claim_label staff_close_chat_label
-    staff_close_label staff_confirm_label staff_handoff_closed staff_handoff_ended_by_person
-    staff_handoff_forgotten staff_handoff_not_open staff_handoff_opened
-    staff_handoff_opened_by_staff staff_help staff_not_a_person staff_open_chat_label
-    staff_propose_label staff_propose_none staff_propose_pick staff_relay_header staff_stats staff_stats_set_aside
-    staff_status_cancelled staff_status_claimed staff_status_closed staff_status_confirmed
-    staff_status_proposed staff_status_requested staff_status_withdrawn staff_unanswered_header
-    staff_unanswered_none staff_unbanned
-    """.split()
-)
