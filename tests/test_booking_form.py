@@ -8,7 +8,6 @@ on load (file and line) and against the actions the booking feature registers.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +19,6 @@ import yaml
 from bot.app import build_engine
 from bot.catalog.form_model import load_forms
 from bot.catalog.loader import Catalog, load_catalog
-from bot.config import REPO_ROOT
 from bot.engine.forms import Call, FormRunner
 from bot.engine.payloads import parse
 from bot.engine.replies import Incoming, Reply
@@ -28,6 +26,7 @@ from bot.engine.session import Session
 from bot.engine.texts import Texts
 from bot.errors import ContentError
 from bot.features.booking.feature import BookingDesk
+from tests.test_flow_validation import content_copy  # noqa: F401  (a fixture: a copy of intents/ and content/)
 from tests.conftest import keys, make_settings, payloads_of
 
 PERSON = 7
@@ -104,12 +103,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def content_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "content_root"
-    for folder in ("intents", "content"):
-        shutil.copytree(REPO_ROOT / folder, root / folder)
-    return root
 
 
 def order_runner(tmp_path: Path, catalog: Catalog, actions: dict[str, Any] | None = None) -> tuple[FormRunner, Rows, Clock]:
