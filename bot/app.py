@@ -23,9 +23,10 @@ from bot.nlu.safety import SafetyDetector
 from bot.nlu.safety_check import SafetyCheck
 from bot.nlu.safety_classifier import shipped_model
 from bot.storage.booking_store import BookingStore
+from bot.storage.connection import now_utc
 from bot.storage.handoff_store import HandoffStore, StaffLinkStore
 from bot.storage.inbox_store import InboxStore
-from bot.storage.store import Store, now_utc
+from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from bot.telegram.staff import StaffTelegram

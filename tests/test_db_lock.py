@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.storage.store as store_module
+import bot.storage.connection as connection_module
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
@@ -111,8 +111,8 @@ async def test_a_short_lock_is_waited_for_and_every_reply_and_state_arrives(tmp_
 @pytest.fixture
 def few_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give up after well under a second, so "longer than the retries" stays quick to test."""
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 100)
-    monkeypatch.setattr(store_module, "LOCK_RETRIES", 3)
+    monkeypatch.setattr(connection_module, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(connection_module, "LOCK_RETRIES", 3)
 
 
 @pytest.mark.usefixtures("few_retries")

@@ -29,8 +29,8 @@ from bot.engine.core import Engine
 from bot.engine.key_check import first_sealed_text
 from bot.engine.sealing import Sealer
 from bot.errors import ConfigError
+from bot.storage.connection import now_utc
 from bot.storage.journal_store import JournalStore
-from bot.storage.store import now_utc
 from tests.conftest import make_settings
 
 USER = 1001

@@ -27,7 +27,7 @@ from bot.catalog.loader import Catalog
 from bot.engine.core import Engine
 from bot.engine.staff_channel import FAREWELL_KIND
 from bot.features.staff.router import CentreDesk, StaffIncoming, StaffResult, centre_desk
-from bot.storage.store import iso, now_utc
+from bot.storage.connection import iso, now_utc
 from bot.telegram.application import Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.codec import CallbackCodec
 from bot.telegram.staff import StaffTelegram

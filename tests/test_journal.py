@@ -23,8 +23,8 @@ from bot.features.journal.feature import (
 from bot.engine.replies import Reply
 from bot.engine.sealing import Sealer
 from bot.errors import ConfigError
+from bot.storage.connection import now_utc
 from bot.storage.journal_store import JournalStore
-from bot.storage.store import now_utc
 from tests.conftest import keys, make_incoming, make_settings, payloads_of, press
 
 USER = 1001

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from bot.engine.core import Engine
 from bot.engine.maintenance import run_maintenance
+from bot.storage.connection import iso, now_utc
 from bot.storage.inbox_store import InboxStore
-from bot.storage.store import iso, now_utc
 from bot.telegram.inbox import HANDLED_UPDATES_KEEP, DurableUpdateQueue
 from tests.conftest import make_incoming, press
 

@@ -26,7 +26,7 @@ from bot.doctor import run_doctor
 from bot.engine.core import Engine
 from bot.engine.replies import Button, Reply
 from bot.errors import StorageError
-from bot.storage.store import iso, now_utc
+from bot.storage.connection import iso, now_utc
 from bot.telegram.application import DRAINER_KEY, Polling, build_application, channel_of, start_application, stop_application
 from bot.telegram.outbox import MAX_FAULTS, OutboxDrainer
 from tests.botapi_standin import BOT_ID, BotApiStandIn, ChatState, TgUser

@@ -48,6 +48,7 @@ def test_the_shipped_model_is_plain_arrays_and_json() -> None:
     assert 0 < metadata["thresholds"]["check_in"] <= metadata["thresholds"]["alert"] < 1
 
 
+@pytest.mark.timeout(1800)  # five folds of two models over ~10,000 lines: about 8 minutes on two cores
 def test_the_kfold_over_the_corpus_stays_above_its_floor() -> None:
     found = kfold(read_examples(corpus_files())).figures
     # Floors a little under what was measured (models/safety_classifier.json, "kfold").

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from aiosqlite.context import contextmanager as aiosqlite_result
 
-import bot.storage.store as store_module
+import bot.storage.wal as wal_module
 from bot import exit_codes
 from bot.app import build_engine
 from bot.catalog.loader import Catalog
@@ -316,7 +316,7 @@ def wal_bytes(path: Path) -> bytes:
 
 
 async def test_a_handled_updates_words_leave_the_write_ahead_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "SCRUB_EVERY", 0.2)
+    monkeypatch.setattr(wal_module, "SCRUB_EVERY", 0.2)
     store = Store(tmp_path / "bot.sqlite3")
     await store.open()
     inbox = InboxStore(store)

@@ -18,7 +18,7 @@ from bot.engine.safety_care import CHECK_IN_ANSWERS, CHECK_IN_KIND, in_care
 from bot.engine.session import Session
 from bot.engine.steps import STEP_BACK_KIND
 from bot.engine.turns import Turn
-from bot.storage.store import now_utc
+from bot.storage.connection import now_utc
 
 COMMAND_TARGETS: dict[str, str] = {command.name: command.target for command in PERSON_COMMANDS}
 

@@ -39,7 +39,8 @@ from bot.nlu.language import detect_language
 from bot.nlu.matcher import Matcher
 from bot.nlu.safety_check import SafetyCheck
 from bot.nlu.understand import Understanding, route_of, understand
-from bot.storage.store import Store, now_utc
+from bot.storage.connection import now_utc
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 F = TypeVar("F")

@@ -14,7 +14,7 @@ from bot.engine.safety_care import care_replies, in_care, is_acknowledgement
 from bot.engine.session import Session
 from bot.engine.turns import MAX_TEXT_CHARS, Turn
 from bot.nlu.understand import Understanding
-from bot.storage.store import now_utc
+from bot.storage.connection import now_utc
 
 
 class FreeText:

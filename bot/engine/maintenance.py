@@ -10,8 +10,8 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.engine.core import Engine
+from bot.storage.connection import now_utc
 from bot.storage.outbox_store import SET_ASIDE_KEEP, OutboxStore
-from bot.storage.store import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from bot.engine.session import CheckIn, Session
 from bot.engine.turns import MAX_TEXT_CHARS, Turn
 from bot.errors import StorageError
 from bot.nlu.understand import Understanding
-from bot.storage.store import now_utc
+from bot.storage.connection import now_utc
 
 # The engine's log lines keep one logger name, wherever in the engine they are written.
 log = logging.getLogger("bot.engine.core")

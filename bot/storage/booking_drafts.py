@@ -14,7 +14,8 @@ from typing import Final
 import aiosqlite
 
 from bot.storage.booking_row import COLUMNS, BookingRow, row_of
-from bot.storage.store import Store, iso
+from bot.storage.connection import iso
+from bot.storage.store import Store
 
 DRAFT_FIELDS: Final = frozenset({"step", "who", "mode", "contact", "phone", "note", "first_name", "username"})
 # A step's answer without a column of its own is kept in `answers` (JSON, migration BOOKING_ANSWERS_SQL) by its name.

@@ -14,7 +14,8 @@ from typing import Any, Final
 
 import aiosqlite
 
-from bot.storage.store import Store, iso
+from bot.storage.connection import iso
+from bot.storage.store import Store
 
 REMINDER_KIND: Final = "booking_reminder"
 

@@ -18,7 +18,8 @@ import aiosqlite
 from bot.storage.booking_drafts import BookingDrafts
 from bot.storage.booking_reminders import BookingReminders, drop_pending_reminders
 from bot.storage.booking_row import OPEN_STATUSES, BookingRow, row_of
-from bot.storage.store import Store, iso, now_utc
+from bot.storage.connection import iso, now_utc
+from bot.storage.store import Store
 
 # A change the person asked for after sending (migration: BOOKING_CHANGE_SQL), pending until staff act.
 CHANGE_FIELDS: Final = frozenset({"change_start", "change_note", "change_wait"})

@@ -15,7 +15,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.store import Store, iso, now_utc
+from bot.storage.connection import iso, now_utc
+from bot.storage.store import Store
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.storage.store import Store, iso, now_utc
+from bot.storage.connection import iso, now_utc
+from bot.storage.store import Store
 
 
 class InboxStore:

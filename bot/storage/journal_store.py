@@ -7,7 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.storage.store import Store, iso
+from bot.storage.connection import iso
+from bot.storage.store import Store
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.storage.store import Store, iso, now_utc
+from bot.storage.connection import iso, now_utc
+from bot.storage.store import Store
 
 KEY_CHECK: Final = "key_check"
 # A journal body whose first byte is not "{" (0x7B) was sealed with a key.

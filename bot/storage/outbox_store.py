@@ -16,7 +16,8 @@ from typing import Final
 
 import aiosqlite
 
-from bot.storage.store import Store, iso, now_utc
+from bot.storage.connection import iso, now_utc
+from bot.storage.store import Store
 
 # Long enough for the centre to notice (doctor, /stats) and look into it; short, since they hold words people wrote.
 SET_ASIDE_KEEP: Final = timedelta(days=14)

@@ -1,6 +1,6 @@
 """Schema of bookings (migration 3), human handoffs with the staff tools (migration 4), and a change asked for (later).
 
-Times are ISO-8601 UTC text (see `bot.storage.store.iso`), shown in the centre's zone only
+Times are ISO-8601 UTC text (see `bot.storage.connection.iso`), shown in the centre's zone only
 when rendered. Personal details (name, phone, note, user id) are erased by /forget; the
 anonymous rest of a booking stays for the staff's counts.
 """

@@ -19,7 +19,7 @@ from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
 from bot.engine.steps import clear_pause
 from bot.storage.booking_row import BookingRow
-from bot.storage.store import iso
+from bot.storage.connection import iso
 
 if TYPE_CHECKING:
     from bot.features.booking.feature import BookingDesk

@@ -23,8 +23,8 @@ from bot.engine.features import FeatureBase
 from bot.engine.payloads import Payload
 from bot.engine.replies import Button, Incoming, Reply
 from bot.engine.session import Session
+from bot.storage.connection import now_utc
 from bot.storage.journal_store import JournalRow, JournalStore
-from bot.storage.store import now_utc
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine

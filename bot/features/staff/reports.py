@@ -15,8 +15,8 @@ from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
 from bot.features.booking.feature import BookingDesk
 from bot.features.handoff.feature import HandoffDesk
+from bot.storage.connection import now_utc
 from bot.storage.outbox_store import OutboxStore
-from bot.storage.store import now_utc
 
 STATS_WINDOWS: Final = (7, 30)
 UNANSWERED_DAYS: Final = 30
