@@ -1,4 +1,4 @@
-"""How trained models are written: plain arrays in a zip that numpy loads without pickle.
+"""How trained models are written and read: plain arrays in a zip that numpy loads without pickle.
 
 Shared by the safety model (`safety_training`) and the intent ranker (`intent_ranker_training`):
 fixed timestamps, order and permissions, so the same inputs give byte-identical files and a
@@ -38,3 +38,22 @@ def write_artifact(paths: tuple[Path, Path], arrays: dict[str, np.ndarray], meta
     arrays_path.parent.mkdir(parents=True, exist_ok=True)
     arrays_path.write_bytes(npz_bytes(arrays))
     meta_path.write_text(json.dumps(metadata, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_artifact(paths: tuple[Path, Path]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A model's arrays and metadata as `write_artifact` wrote them (numpy only, pickle refused);
+    FileNotFoundError when it was never trained."""
+    arrays_path, meta_path = paths
+    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    with np.load(arrays_path, allow_pickle=False) as arrays:
+        return {name: arrays[name] for name in arrays.files}, metadata
+
+
+def stored_inputs(paths: tuple[Path, Path]) -> dict[str, str] | None:
+    """The input fingerprints a model was trained on (its metadata's "inputs"), None when either file
+    is missing: what a trainer's staleness check compares with the inputs as they are now."""
+    arrays_path, meta_path = paths
+    if not arrays_path.exists() or not meta_path.exists():
+        return None
+    inputs: dict[str, str] = json.loads(meta_path.read_text(encoding="utf-8")).get("inputs", {})
+    return inputs

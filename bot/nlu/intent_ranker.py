@@ -27,6 +27,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from bot.nlu.artifacts import read_artifact
+
 MODELS_DIR: Final = Path(__file__).resolve().parents[2] / "models"
 ARTIFACT_NAME: Final = "intent_ranker"
 CHAR_NGRAMS: Final = (2, 5)
@@ -141,10 +143,7 @@ def ranker_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any
 
 def load_ranker(directory: Path = MODELS_DIR) -> IntentRanker:
     """Read the shipped model (numpy only, pickle refused); FileNotFoundError when it was never trained."""
-    arrays_path, meta_path = artifact_paths(directory)
-    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-    with np.load(arrays_path, allow_pickle=False) as arrays:
-        return ranker_from_arrays({name: arrays[name] for name in arrays.files}, metadata)
+    return ranker_from_arrays(*read_artifact(artifact_paths(directory)))
 
 
 @cache

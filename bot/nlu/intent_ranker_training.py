@@ -14,7 +14,6 @@ the examples (figures in the matcher's docstring and in models/intent_ranker.jso
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
@@ -26,7 +25,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.artifacts import write_artifact
+from bot.nlu.artifacts import stored_inputs, write_artifact
 from bot.nlu.intent_ranker import (
     CHAR_BLOCK,
     MODELS_DIR,
@@ -151,10 +150,9 @@ def train(root: Path = ROOT, out_dir: Path = MODELS_DIR, *, with_kfold: bool = T
 
 def staleness(root: Path = ROOT, out_dir: Path = MODELS_DIR) -> str | None:
     """Why the shipped artifact does not match intents/*.yaml, or None when it is current."""
-    arrays_path, meta_path = artifact_paths(out_dir)
-    if not arrays_path.exists() or not meta_path.exists():
+    stored = stored_inputs(artifact_paths(out_dir))
+    if stored is None:
         return f"no trained intent ranker in {out_dir}: run python -m bot train-matcher"
-    stored = json.loads(meta_path.read_text(encoding="utf-8")).get("inputs", {})
     if stored.get("intents_sha256") != intents_fingerprint(root / "intents"):
         return "the intent ranker is stale (intents/*.yaml changed since it was trained): run python -m bot train-matcher"
     return None

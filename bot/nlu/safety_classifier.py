@@ -22,7 +22,6 @@ probabilities of crisis, unsafe_at_home and not_crisis, and the two averaged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +30,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from bot.nlu.artifacts import read_artifact
 from bot.nlu.hindi import normalise_hindi
 
 CLASSES: Final = ("crisis", "unsafe_at_home", "not_crisis")
@@ -241,10 +241,7 @@ def model_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any]
 
 def load_model(directory: Path = MODELS_DIR) -> SafetyModel:
     """Read the shipped model (numpy only, pickle refused); FileNotFoundError when it was never trained."""
-    arrays_path, meta_path = artifact_paths(directory)
-    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-    with np.load(arrays_path, allow_pickle=False) as arrays:
-        return model_from_arrays({name: arrays[name] for name in arrays.files}, metadata)
+    return model_from_arrays(*read_artifact(artifact_paths(directory)))
 
 
 @cache

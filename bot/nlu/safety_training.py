@@ -25,7 +25,6 @@ timestamps, so the same corpus gives byte-identical artifacts. The steps:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -40,7 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
-from bot.nlu.artifacts import write_artifact
+from bot.nlu.artifacts import stored_inputs, write_artifact
 from bot.nlu.safety import SafetyDetector, load_safety_lexicon
 from bot.nlu.safety_check import EXPLICIT_PATTERNS, SafetyCheck
 from bot.nlu.safety_classifier import CHAR_NGRAMS, CLASSES, FUNCTION_WORDS_FILE, CROSS_NGRAMS, MODELS_DIR, WORD_NGRAMS, Thresholds, analyse, artifact_paths, calibrate, fine_scores
@@ -365,10 +364,9 @@ def train(corpus_dir: Path = CORPUS_DIR, out_dir: Path = MODELS_DIR) -> dict[str
 
 def staleness(corpus_dir: Path = CORPUS_DIR, out_dir: Path = MODELS_DIR) -> str | None:
     """Why the shipped artifact does not match its inputs, or None when it is current."""
-    arrays_path, meta_path = artifact_paths(out_dir)
-    if not arrays_path.exists() or not meta_path.exists():
+    stored = stored_inputs(artifact_paths(out_dir))
+    if stored is None:
         return f"no trained safety model in {out_dir}: run python -m bot train-safety"
-    stored = json.loads(meta_path.read_text(encoding="utf-8")).get("inputs", {})
     current = inputs_fingerprint(corpus_dir)
     changed = [key.removesuffix("_sha256") for key in current if stored.get(key) != current[key]]
     if changed:
