@@ -134,6 +134,36 @@ def test_questions_fiction_hypotheticals_and_history_get_no_alert(check: SafetyC
     assert not tier(check, text).startswith("alert")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yeah i'm fine honestly",
+        "i am not going to harm myself, just frustrated",
+        "main theek hoon didi",
+        "haan main bilkul safe hu",
+        "ab main thik feel kar rahi hu",
+        "हाँ मैं घर पर सुरक्षित हूँ",
+    ],
+)
+def test_a_plain_reassurance_is_not_taken_for_risk(check: SafetyCheck, text: str) -> None:
+    """Someone answering the check-in, or saying they are fine after an alert, is not sent the crisis
+    lines again (these wordings are not in the corpus; "haan main safe hu" was once an alert, p 0.95)."""
+    assert tier(check, text) == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm fine. i won't do anything tonight at least",
+        "i told everyone i'm fine but i've written the letters already",
+        "haan theek hu, waise bhi kal tak sab khatam ho jayega",
+        "मैं ठीक हूँ, बस अब जीने का मन नहीं",
+    ],
+)
+def test_fine_followed_by_risk_is_still_caught(check: SafetyCheck, text: str) -> None:
+    assert tier(check, text) != "none"
+
+
 @pytest.mark.parametrize("text", ["/start", "hi", "stop", "tell me more", "thanks a lot"])
 def test_everyday_short_messages_are_left_alone(check: SafetyCheck, catalog: Catalog, tmp_path: Path, text: str) -> None:
     matcher = build_matcher(catalog, make_settings(tmp_path))
