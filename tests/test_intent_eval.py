@@ -145,7 +145,8 @@ def test_hinglish_development_set_holds() -> None:
 def test_held_out_examples_still_match() -> None:
     """5-fold over our own examples, each fold's learned ranker trained on its training part alone:
     a guard against examples that only match themselves. Measured: top-1 0.886 (Hinglish 0.906,
-    Devanagari 0.938), answered right 0.688, wrong 1.8%."""
+    Devanagari 0.938), answered right 0.703, wrong 1.9%; with the ranker's probability in the English
+    confidence (issue 14) answered right 0.719, wrong 1.7%."""
     from bot.nlu.intent_ranker_training import fold_matcher
 
     examples, vocabulary = load_intents(ROOT / "intents")
@@ -158,7 +159,7 @@ def test_held_out_examples_still_match() -> None:
     right = sum(p.decision == "answer" and p.predicted == p.expected for p in predictions) / inside
     wrong = sum(p.decision == "answer" and p.predicted != p.expected for p in predictions) / inside
     assert top1 >= 0.88  # 0.880 with the matcher alone
-    assert right >= 0.68  # 0.60 with the fixed thresholds, 0.678 calibrated, matcher alone
+    assert right >= 0.71  # 0.60 with the fixed thresholds, 0.678 calibrated, matcher alone; 0.703 before issue 14
     assert wrong <= 0.02
     hindi = [p for p in predictions if full.analyse(p.text)[1] == "hi"]
     assert sum(p.top == p.expected for p in hindi) / len(hindi) >= 0.91  # 0.902 with the matcher alone

@@ -9,6 +9,7 @@ import json
 import statistics
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,8 @@ def test_clear_questions_are_answered(matcher: Matcher, text: str, intent: str) 
     ("text", "offered"),
     [
         ("my partner", "suspect_partner"),
-        ("his phone", "red_flags"),
+        # "his phone" alone is answered now (red_flags): the learned ranker is sure of it (issue 14).
+        ("he is always on his phone", "red_flags"),
     ],
 )
 def test_vague_messages_offer_two_or_three_topics(matcher: Matcher, text: str, offered: str) -> None:
@@ -250,6 +252,50 @@ def test_the_calibration_is_a_probability_rising_with_score_and_lead() -> None:
     for hindi in (False, True):
         values = [cal.confidence(score, lead, hindi) for score, lead in ((20, 0), (40, 5), (60, 15), (90, 40))]
         assert all(0.0 < v < 1.0 for v in values) and values == sorted(values)
+
+
+def test_the_english_decision_reads_the_learned_rankers_probability() -> None:
+    """Same score and lead: a ranker sure of the best intent answers, an unsure one asks (issue 14)."""
+    cal = DEFAULT_CALIBRATION
+    thresholds = MatchThresholds(answer=45.0, clarify=28.0, margin=2.0)
+    ranked = _scores(("red_flags", 50), ("suspect_partner", 40))
+    sure = decide(ranked, thresholds, cal, learned=0.95)
+    unsure = decide(ranked, thresholds, cal, learned=0.3)
+    assert (sure.decision, sure.intent) == ("answer", "red_flags")
+    assert unsure.decision == "clarify"
+    assert cal.confidence(50, 10, hindi=False, learned=0.95) > cal.confidence(50, 10, hindi=False, learned=0.3)
+    # Its probability is already in Hindi scores: there the calibration does not read it again.
+    assert cal.confidence(50, 10, hindi=True, learned=0.95) == cal.confidence(50, 10, hindi=True, learned=0.3)
+
+
+def test_the_matcher_gives_the_calibration_its_rankers_probability(matcher: Matcher) -> None:
+    """An English message: the confidence is the calibration's with the ranker's probability for the
+    best intent; the same matcher without a ranker falls back to the score-and-lead fit."""
+    assert matcher.ranker is not None
+    text = "how can we rebuild trust after this"
+    result = matcher.match(text)
+    toks, route = matcher.analyse(text)
+    assert route == "en" and result.decision == "answer" and result.top == "rebuild_trust"
+    lead = result.candidates[0].score - result.candidates[1].score
+    learned = matcher.ranker.probabilities(toks)["rebuild_trust"]
+    assert result.confidence == pytest.approx(DEFAULT_CALIBRATION.confidence(result.score, lead, False, learned))
+    assert result.confidence != pytest.approx(DEFAULT_CALIBRATION.confidence(result.score, lead, False))
+    bare = matcher.with_ranker(None).match(text)
+    assert bare.confidence == pytest.approx(DEFAULT_CALIBRATION.confidence(result.score, lead, False))
+
+
+def test_the_calibration_replay_reads_the_ranker_and_the_floors() -> None:
+    """`python -m bot.evaluation.calibration` scores lines as `decide` does, and picks the lowest bar
+    that keeps every set at most 2% wrong."""
+    from bot.evaluation.calibration import Line, lowest_bar
+
+    sure = Line("red_flags", "red_flags", 50.0, 10.0, False, "en", learned=0.95)
+    unsure = Line("suspect_partner", "red_flags", 50.0, 10.0, False, "en", learned=0.3)
+    assert sure.confidence(DEFAULT_CALIBRATION) == DEFAULT_CALIBRATION.confidence(50, 10, False, 0.95)
+    assert replace(sure, floors=False).confidence(DEFAULT_CALIBRATION) == 0.0
+    bar = lowest_bar([[sure, unsure]], DEFAULT_CALIBRATION)
+    assert bar is not None
+    assert unsure.confidence(DEFAULT_CALIBRATION) < bar <= sure.confidence(DEFAULT_CALIBRATION)
 
 
 def test_mostly_unknown_words_are_never_answered_however_clear_the_lead() -> None:
