@@ -29,6 +29,8 @@ USER = 2002
         ("wo raat bhar kisi se chat krta h, mujhe kuch samajh nhi aa rha", "hinglish"),
         ("मेरे पति अपनी एक्स से रोज़ बात करते हैं", "hi"),
         ("वो मुझसे छुपाकर chat करता है", "hi"),
+        ("namaste", "hinglish"),  # a greeting in Hindi is the first sign of the person's language
+        ("Namaste ji", "hinglish"),
         ("ok", None),
         ("😭😭", None),
         ("main point is he lies to me", "en"),

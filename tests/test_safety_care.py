@@ -18,7 +18,7 @@ from bot.catalog.loader import Catalog
 from bot.engine import choices, core, free_text, safety_turns
 from bot.engine.core import Engine
 from bot.engine.replies import Reply
-from bot.engine.safety_care import alert_reason, is_acknowledgement, typed_check_in_answer
+from bot.engine.safety_care import alert_reason, is_acknowledgement, is_reassurance, typed_check_in_answer
 from bot.nlu.understand import Understanding
 from tests.conftest import find_button, keys, make_incoming, make_settings, payloads_of, press
 
@@ -112,6 +112,16 @@ def test_small_acknowledgements_are_recognised(text: str) -> None:
 @pytest.mark.parametrize("text", ["ok so what do i do now", "thanks but he still texts her", "how do i rebuild trust"])
 def test_a_real_question_is_not_an_acknowledgement(text: str) -> None:
     assert not is_acknowledgement(text)
+
+
+@pytest.mark.parametrize("text", ["no im fine, i am safe", "I'm okay", "haan main safe hu", "main theek hoon", "मैं ठीक हूँ"])
+def test_saying_i_am_okay_is_recognised(text: str) -> None:
+    assert is_reassurance(text)
+
+
+@pytest.mark.parametrize("text", ["no", "nahi", "i'm fine but he still checks my phone every night and shouts"])
+def test_a_bare_no_or_a_longer_story_is_not_a_reassurance(text: str) -> None:
+    assert not is_reassurance(text)
 
 
 def test_alert_rules_cooldown_per_label_and_escalations() -> None:
@@ -289,6 +299,30 @@ async def test_after_an_alert_ok_and_thanks_get_a_caring_reply(engine: Engine) -
         assert keys(replies)[0] in {"text.care_ack", "text.care_ack_again"}, text
         assert "human" in payloads_of(replies)
         assert find_button(replies, "lines:crisis")
+
+
+@pytest.mark.parametrize(
+    ("alert", "text", "language_word"),
+    [
+        ("i want to end my life", "no im fine, i am safe", "glad"),
+        ("mujhe marna hai", "haan main safe hu", "achha"),
+        ("मैं मरना चाहती हूँ", "मैं ठीक हूँ", "अच्छा"),
+    ],
+)
+async def test_after_an_alert_saying_i_am_safe_is_met_with_relief_not_a_did_you_mean(
+    engine: Engine, alert: str, text: str, language_word: str
+) -> None:
+    await say(engine, alert)
+    replies = await say(engine, text)
+    assert keys(replies) == ["text.care_glad_safe"]
+    assert language_word in replies[0].text
+    assert "human" in payloads_of(replies)
+    assert find_button(replies, "lines:crisis")
+
+
+async def test_saying_i_am_safe_outside_care_is_no_special_case(engine: Engine) -> None:
+    replies = await say(engine, "no im fine, i am safe")
+    assert "text.care_glad_safe" not in keys(replies)
 
 
 async def test_after_an_alert_answers_carry_no_feedback_thumbs(engine: Engine) -> None:

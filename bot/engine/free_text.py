@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.engine import faq, steps
 from bot.engine.replies import Incoming, Reply
-from bot.engine.safety_care import care_replies, in_care, is_acknowledgement
+from bot.engine.safety_care import care_replies, in_care, is_acknowledgement, is_reassurance
 from bot.engine.session import Session
 from bot.engine.turns import MAX_TEXT_CHARS, Turn
 from bot.nlu.understand import Understanding
@@ -58,6 +58,10 @@ class FreeText:
             # The day after a safety answer: "ok", "thanks" or "bye" get warmth, a person and the numbers.
             turn.route = "care"
             return care_replies(self.texts, session)
+        if caring and is_reassurance(text):
+            # "no im fine, i am safe" after a safety answer: relief, not a "did you mean".
+            turn.route = "care"
+            return care_replies(self.texts, session, reassured=True)
         if caring:
             meaning = Understanding(
                 meaning.decision, meaning.predicted, meaning.top,

@@ -115,6 +115,14 @@ def typed_check_in_answer(text: str, label: str) -> CheckInAnswer | None:
     return None
 
 
+def is_reassurance(text: str) -> bool:
+    """"I'm okay", "no im fine, i am safe", "haan main safe hu", "मैं ठीक हूँ": a short message saying
+    the person is all right, in the words that answer a check-in with "I'm okay" (a bare "no" is not
+    enough here: no question is waiting for it)."""
+    words = words_of(text)
+    return 0 < len(words) <= 6 and any(phrase in " ".join(words) for phrase in _OKAY_PHRASES)
+
+
 def is_acknowledgement(text: str) -> bool:
     """"ok", "hmm", "thanks", "theek hai", "👍": a short reply that says little."""
     words = [word for word in words_of(text) if word not in _FILLER]
@@ -155,13 +163,16 @@ def check_in_replies(texts: Texts) -> list[Reply]:
     return [texts.reply("safety_check_in", buttons)]
 
 
-def care_replies(texts: Texts, session: Session) -> list[Reply]:
+def care_replies(texts: Texts, session: Session, reassured: bool = False) -> list[Reply]:
     """A brief caring answer to "ok" or "thanks" in the day after an alert; shorter after the first,
-    so the bot does not repeat itself word for word."""
+    so the bot does not repeat itself word for word. `reassured`: they said they are okay or safe,
+    which is met with relief (not a "did you mean"), the way back to a person kept open."""
     buttons = (
         (texts.button("safety_human_label", "human"),),
         (texts.button("safety_lines_all_label", payloads.build("lines", session.care_label)),),
     )
+    if reassured:
+        return [texts.reply("care_glad_safe", buttons)]
     key = "care_ack" if session.care_replies == 0 else "care_ack_again"
     session.care_replies += 1
     return [texts.reply(key, buttons)]

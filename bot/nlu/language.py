@@ -36,6 +36,7 @@ HINGLISH_MARKERS: Final = frozenset(
     boli bolta bolti wala wali wale jaisa jaisi bas bss sach jhooth jhoot dhoka dhokha bharosa
     aapki aapka aapke aapko kitni kitna kitne batao bataiye bataye batayein baare milega milegi milta
     milti sakta sakti sakte skta skti hoga hogi karo karein kijiye dijiye chalega yahan wahan matlab mtlb
+    namaste namastey namaskar namaskaar pranam
     """.split()
 )
 _WORD: Final = re.compile(r"[^\W\d_]+", re.UNICODE)
