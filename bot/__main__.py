@@ -2,7 +2,7 @@
 
     python -m bot            Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat
     python -m bot chat       the terminal chat, whatever the token
-    python -m bot eval FILE  measure matching (or the safety check) on a JSONL set [--json]
+    python -m bot eval FILE  measure matching (or the safety check) on a JSONL set [--json | --metrics]
     python -m bot train-safety [--check]  retrain the safety model from corpus/ (or check it is current)
     python -m bot train-matcher [--check] retrain the intent ranker from intents/ (or check it is current)
     python -m bot match TEXT show the decision and the closest intents
@@ -97,7 +97,9 @@ def cmd_check(settings: Settings) -> int:
     return 0
 
 
-def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
+def cmd_eval(settings: Settings, path: Path, as_json: bool, metrics_only: bool = False) -> int:
+    """Measure a labelled set. `metrics_only`: one JSON object of figures, never a line's text, for
+    whoever tunes the bot against a development set they must not read."""
     from bot.app import build_detector, build_matcher
     from bot.catalog.loader import load_catalog
     from bot.evaluation import is_safety_set, read_jsonl
@@ -112,7 +114,9 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
 
         # Measure exactly what people get: the lexicon and the model, as the engine calls them.
         report = evaluate_safety(rows, SafetyPipeline(detector, build_matcher(catalog, settings)))
-        if as_json:
+        if metrics_only:
+            print(json.dumps({"metrics": report.metrics()}, ensure_ascii=False))
+        elif as_json:
             print("\n".join(json.dumps(item, ensure_ascii=False) for item in safety_report_to_jsonl(report)))
         else:
             print(format_safety_report(report))
@@ -121,7 +125,11 @@ def cmd_eval(settings: Settings, path: Path, as_json: bool) -> int:
 
     matcher = build_matcher(catalog, settings)
     intent_report = evaluate_intents(rows, lambda text: understand(text, detector, matcher))
-    print(json.dumps(report_to_json(intent_report), ensure_ascii=False) if as_json else format_report(intent_report))
+    if metrics_only:
+        summary = {key: value for key, value in report_to_json(intent_report).items() if key != "predictions"}
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(json.dumps(report_to_json(intent_report), ensure_ascii=False) if as_json else format_report(intent_report))
     return 0
 
 
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     eval_parser = sub.add_parser("eval", help="measure matching or safety on a JSONL file")
     eval_parser.add_argument("file", type=Path)
     eval_parser.add_argument("--json", action="store_true", help="print JSON (intents: one object; safety: one object a line, then the metrics)")
+    eval_parser.add_argument("--metrics", action="store_true", help="print only the figures as one JSON object, no message text")
     match_parser = sub.add_parser("match", help="show how a message is understood")
     match_parser.add_argument("text", nargs="+")
     sub.add_parser("check", help="validate intents/ and content/")
@@ -224,7 +233,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     if command == "check":
         return cmd_check(settings)
     if command == "eval":
-        return cmd_eval(settings, args.file, args.json)
+        return cmd_eval(settings, args.file, args.json, args.metrics)
     if command == "train-safety":
         return cmd_train_safety(args.check)
     if command == "train-matcher":

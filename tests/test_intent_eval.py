@@ -197,3 +197,25 @@ def test_tradeoff_curve_replays_the_answer_bar() -> None:
     assert data["predictions"][0]["confidence"] == 0.95 and data["tradeoff"]
     assert "trade-off" in format_report(report)
     assert tradeoff_curve(evaluate_intents(ROWS, scripted).predictions) == []  # nothing calibrated, no curve
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"text": "how do i rebuild trust after this", "intent": "rebuild_trust"}, {"text": "book a table for two", "intent": "out_of_scope"}],
+        [{"text": "i keep thinking about ending my life", "intent": "crisis"}, {"text": "what is micro cheating", "intent": "not_crisis"}],
+    ],
+    ids=["intents", "safety"],
+)
+def test_eval_metrics_print_figures_and_never_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: list[dict[str, str]]) -> None:
+    """`eval FILE --metrics` is what a person tuning against a development set may read: figures only."""
+    from bot.__main__ import main
+
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert main(["eval", str(path), "--metrics"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads(printed)
+    assert "metrics" in summary
+    for row in rows:
+        assert row["text"] not in printed
