@@ -107,8 +107,7 @@ def typed_check_in_answer(text: str, label: str) -> CheckInAnswer | None:
     words = words_of(text)
     if not words or len(words) > 6:
         return None
-    joined = " ".join(words)
-    if any(phrase in joined for phrase in _OKAY_PHRASES) or (words[0] in _NO and len(words) <= 3):
+    if _says_okay(words) or (words[0] in _NO and len(words) <= 3):
         return "ok"
     if words[0] in _YES and len(words) <= 4:
         return "think" if label == "crisis" else "unsafe"
@@ -120,7 +119,13 @@ def is_reassurance(text: str) -> bool:
     the person is all right, in the words that answer a check-in with "I'm okay" (a bare "no" is not
     enough here: no question is waiting for it)."""
     words = words_of(text)
-    return 0 < len(words) <= 6 and any(phrase in " ".join(words) for phrase in _OKAY_PHRASES)
+    return 0 < len(words) <= 6 and _says_okay(words)
+
+
+def _says_okay(words: Sequence[str]) -> bool:
+    """The words hold "I'm ok", "safe hu", "ठीक हूँ"... (`_OKAY_PHRASES`)."""
+    joined = " ".join(words)
+    return any(phrase in joined for phrase in _OKAY_PHRASES)
 
 
 def is_acknowledgement(text: str) -> bool:
