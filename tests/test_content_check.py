@@ -73,6 +73,16 @@ def test_cross_reference_problems_are_reported(content_copy: Path) -> None:
     assert "is in both" in text and "what is micro cheating" in text
 
 
+def test_the_off_topic_examples_need_no_answer_but_an_off_topic_phrasing_in_a_topic_is_caught(content_copy: Path) -> None:
+    """out_of_scope's answer is the honest fallback; a phrasing it shares with a topic is still reported."""
+    shipped = check_catalog(load_catalog(content_copy)).errors
+    assert not [e for e in shipped if "out_of_scope" in e], "the shipped out_of_scope intent has no answer and needs none"
+    path = content_copy / "intents" / "out_of_scope.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "      - what is micro cheating\n", encoding="utf-8")
+    text = "\n".join(check_catalog(load_catalog(content_copy)).errors)
+    assert "is in both" in text and "out_of_scope" in text
+
+
 def test_a_missing_catalogue_intent_and_text_are_reported(content_copy: Path) -> None:
     texts = content_copy / "content" / "texts.yaml"
     texts.write_text(texts.read_text(encoding="utf-8").replace("  button_expired:", "  button_expired_x:"), encoding="utf-8")

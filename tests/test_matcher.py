@@ -22,6 +22,7 @@ from bot.nlu.matcher import (
     DEFAULT_THRESHOLDS,
     Candidate,
     Matcher,
+    OUT_OF_SCOPE,
     MatchThresholds,
     decide,
 )
@@ -233,6 +234,23 @@ def test_a_low_score_falls_back() -> None:
     result = decide(_scores(("help", 20), ("greeting", 16), ("thanks", 3)), THRESHOLDS)
     assert (result.decision, result.intent, result.top) == ("fallback", None, "help")
     assert [c.intent for c in result.candidates] == ["help", "greeting"]
+
+
+def test_closest_to_the_off_topic_examples_is_an_honest_fallback_never_a_topic() -> None:
+    """However high its score, the off-topic examples' intent is never answered nor offered."""
+    result = decide(_scores((OUT_OF_SCOPE, 90), ("book_therapist", 60), ("help", 20)), THRESHOLDS, DEFAULT_CALIBRATION)
+    assert (result.decision, result.intent, result.top) == ("fallback", None, OUT_OF_SCOPE)
+    assert OUT_OF_SCOPE not in [c.intent for c in result.candidates]
+    assert result.confidence == 0.0, "no bar of the trade-off curve may answer it"
+
+
+def test_an_off_topic_runner_up_close_behind_holds_the_answer_back() -> None:
+    clear = decide(_scores(("book_therapist", 70), ("help", 40)), THRESHOLDS)
+    doubted = decide(_scores(("book_therapist", 70), (OUT_OF_SCOPE, 65), ("help", 40)), THRESHOLDS)
+    assert clear.decision == "answer"
+    assert doubted.decision == "clarify"
+    assert OUT_OF_SCOPE not in [c.intent for c in doubted.candidates]
+    assert [c.intent for c in doubted.candidates] == ["book_therapist", "help"]
 
 
 def test_the_calibrated_decision_weighs_the_lead_more_than_the_score() -> None:

@@ -80,7 +80,8 @@ def score_lines(matcher: Matcher, rows: Sequence[Mapping[str, str]]) -> list[Lin
         if route == "en" and matcher.ranker is not None:
             learned = matcher.ranker.probabilities(toks).get(ranked[0].intent, 0.0)
         thresholds = matcher.hindi_thresholds if route == "hi" else matcher.thresholds
-        floors = passes_floors(ranked, thresholds, matcher.known_share(text))
+        # Ranked first, the off-topic examples' intent is never answered (`decide`): no bar passes it.
+        floors = ranked[0].intent != OUT_OF_SCOPE and passes_floors(ranked, thresholds, matcher.known_share(text))
         lines.append(Line(row["intent"], ranked[0].intent, ranked[0].score, lead, route == "hi", language, learned, floors))
     return lines
 
@@ -116,7 +117,9 @@ def fit_terms(lines: Sequence[Line], *, learned: bool = False) -> Terms:
 def fit(lines: Sequence[Line]) -> Calibration:
     """One fit per language route, so Hindi lines (and the learned ranker fused into their scores)
     never move an English decision; the English route twice, with the ranker's probability (lines
-    scored by a matcher that has a ranker) and without."""
+    scored by a matcher that has a ranker) and without. Lines whose best intent is the off-topic
+    examples' are left out: the decision never asks the calibration about them."""
+    lines = [line for line in lines if line.top != OUT_OF_SCOPE]
     english = [line for line in lines if not line.hindi]
     return Calibration(
         english=fit_terms([line for line in english if line.learned is not None], learned=True),

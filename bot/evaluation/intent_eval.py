@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-OUT_OF_SCOPE = "out_of_scope"
+OUT_OF_SCOPE = "out_of_scope"  # the label of off-topic lines, and the intent of off-topic examples (`bot.nlu.matcher`)
 
 
 class UnderstandingLike(Protocol):

@@ -96,16 +96,18 @@ def fold_matcher(train: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> 
 
 
 def kfold_top1(examples: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> dict[str, dict[str, float]]:
-    """Top-1 on the 5-fold per language (en, hinglish, deva), the matcher alone and fused."""
+    """Top-1 on the 5-fold per language (en, hinglish, deva), the matcher alone and fused, over the
+    topics' examples (the off-topic ones are held out too; how often they are answered is the
+    calibration's figure, `bot.evaluation.calibration`)."""
     from bot.evaluation.intent_eval import cross_validation_folds
-    from bot.nlu.matcher import Matcher
+    from bot.nlu.matcher import OUT_OF_SCOPE, Matcher
 
     full = Matcher.build(examples, vocabulary, ranker=None)
     hits: dict[str, list[int]] = {}
     for train, rows in cross_validation_folds(examples, FOLDS, key=lambda s: " ".join(full.normalize(s))):
         fused = fold_matcher(train, vocabulary)
         bare = fused.with_ranker(None)
-        for row in rows:
+        for row in (row for row in rows if row["intent"] != OUT_OF_SCOPE):
             _, route = fused.analyse(row["text"])
             language = "deva" if _DEVANAGARI.search(row["text"]) else "hinglish" if route == "hi" else "en"
             counts = hits.setdefault(language, [0, 0, 0])

@@ -36,8 +36,8 @@ messages (people mix English words in; "bharosa" and "trust" share a concept gro
 The decision (`decide`) is a pure function of the scores, `MatchThresholds` and a `Calibration`:
 answer when the calibrated chance that the best intent is right (a logistic fit of its score, its
 lead over the runner-up and, on the English route, the learned ranker's probability for it, fitted
-per route, `bot.evaluation.calibration`) is at least 0.86,
-the score at least 45 (Hindi 30), the lead at least 2, and at least half the message (TF-IDF
+per route, `bot.evaluation.calibration`) is at least 0.88,
+the score at least 38 (Hindi 30), the lead at least 2, and at least half the message (TF-IDF
 weight) is words the examples or the vocabulary know; otherwise offer the closest topics from a
 score of 28 (Hindi 23); below that, admit not knowing. Picked on a 5-fold over the examples, the
 two development sets and fresh off-topic phrasings (`bot/evaluation/out_of_scope.txt`); per route,
@@ -103,8 +103,36 @@ pooled 5-fold by a point at 2% wrong; a gradient-boosted fit on all of them did 
 than score, lead and ranker); the ranker on the Hindi route as an input too (no gain: it is already
 in the scores); the similarity parts of the score, for Hindi the fuzzy ratio's lead (5-fold
 Hinglish +3, Devanagari +6 points, but the Hindi development set fell 0.728 -> 0.707); a lower bar
-for small talk (0.6: +0.4 point on the 5-fold); an English score floor of 40 instead of 45 (5-fold
-0.70, dev 0.86, but an off-topic line of the development set and one of out_of_scope.txt answered).
+for small talk (0.6: +0.4 point on the 5-fold); a known-words floor of 0.55 or 0.6 (one
+off-topic line of out_of_scope.txt fewer answered, 1.5 points fewer hold-out lines answered right).
+
+Issue 14 (off-topic examples, then the floors). An `out_of_scope` intent of 413 off-topic phrasings
+(intents/out_of_scope.yaml: errands, tech, money, body health... and friends, bosses, parents,
+children; many reuse the bot's own words in another sense) competes with the topics: ranked first,
+it is an honest fallback, never answered nor offered (`decide`), and a close off-topic runner-up
+holds an answer back. Then the floors: of the English development lines whose best intent was right
+but were not answered, most were held back by the score floor (45), not by the calibrated bar: the
+calibration was confident (0.85-0.96) at scores of 37-45 with a clear lead. The score floor came
+before the calibration did; with off-topic examples to compete, it can step back: English floor
+45 -> 38, bar 0.86 -> 0.88 for both routes (Hindi floor stays 30: lower changed nothing). Calibration
+refit. As shipped, floors included (5-fold: each fold's own ranker, the off-topic examples held out
+too; development sets: the matcher alone), before -> after:
+
+| set | answered right | confident wrong | top-1 | off-topic answered |
+|---|---|---|---|---|
+| 5-fold English | 0.677 -> 0.689 | 1.7% -> 1.7% | 0.879 -> 0.870 | held-out off-topic examples: 1.7% |
+| 5-fold Hinglish | 0.759 -> 0.740 | 1.8% -> 1.7% | 0.909 -> 0.901 | 1.7% |
+| 5-fold Devanagari | 0.810 -> 0.803 | 1.5% -> 1.3% | 0.944 -> 0.944 | 0% |
+| dev English | 0.841 -> 0.891 | 0.0% -> 0.0% | 0.978 -> 0.971 | 0 -> 0 of 25 |
+| dev Hinglish + Devanagari | 0.728 -> 0.750 | 0.0% -> 0.0% | 0.902 -> 0.891 | 0 -> 0 of 12 |
+| out_of_scope.txt | | | | 2 -> 0 of 84 |
+
+Without the off-topic examples the lower floor answered 2 of the 25 off-topic development lines and
+3 of out_of_scope.txt; no line of the off-topic examples is within fuzz.ratio 85 of a line of
+out_of_scope.txt or of the tests' off-topic probes. Measured and left: floors 34-36 (the same
+figures within 0.3 point), 40 (dev 0.884, 5-fold 0.685); bar 0.86 (5-fold English 0.702 at 1.8%
+wrong, and one Hinglish off-topic development line answered); known-words floors 0.55 and 0.6 (an
+off-topic line fewer, 1-1.5 points of right answers fewer).
 
 The ranker on the English route was measured again on these examples (calibration refit each
 time): weight 0.05 / 0.1 lifts 5-fold English top-1 by 0.007 / 0.014 and dev English answered
@@ -192,20 +220,20 @@ class Calibration:
         return self.english.probability(score, lead, learned)
 
 
-# Fitted by `python -m bot.evaluation.calibration` (2,925 hold-out lines, 267 development lines, 84
+# Fitted by `python -m bot.evaluation.calibration` (3,415 hold-out lines, 267 development lines, 84
 # out-of-scope ones; issue 14), one fit per route. In English the ranker's probability weighs as
 # much as score and lead together (a near-certain ranker at a middling score is usually right, an
 # unsure one at a high score often not); without it the lead weighs twice the score: a clear winner
 # at a middling score is more often right than a high score in a close race.
 DEFAULT_CALIBRATION: Final = Calibration(
-    english=Terms(bias=-3.16, score=3.60, lead=3.49, learned=4.07),
-    english_without_ranker=Terms(bias=-2.08, score=4.54, lead=10.03),
-    hindi=Terms(bias=-2.77, score=6.72, lead=6.31),
+    english=Terms(bias=-3.08, score=2.48, lead=2.87, learned=4.88),
+    english_without_ranker=Terms(bias=-2.45, score=4.96, lead=9.94),
+    hindi=Terms(bias=-1.22, score=2.33, lead=10.14),
 )
 
 
 # The calibrated chance of being right needed to answer (chosen in the module docstring).
-DEFAULT_CONFIDENCE: Final = 0.86
+DEFAULT_CONFIDENCE: Final = 0.88
 
 
 @dataclass(frozen=True)
@@ -266,22 +294,27 @@ class Tuning:
 
 
 # The decision, calibrated (see the module docstring for the figures): answer when the
-# calibrated chance of being right is at least 0.86, the score at least 45 (Hindi:
+# calibrated chance of being right is at least 0.88, the score at least 38 (Hindi:
 # 30), the lead at least 2 and at least half the message is words the examples use. The floors
 # keep off-topic messages that share one word with an intent ("book a table for dinner") out,
 # however clear their lead: on the hold-outs and development sets the known-words floor halved
 # the off-topic phrasings answered (5% -> 2%) for 0.4 points of right answers. Offer topics
 # from 28 (English) or 23 (Hindi): lower, most off-topic messages got topic buttons; higher,
 # fewer real questions got their topic offered.
-DEFAULT_THRESHOLDS: Final = MatchThresholds(answer=45.0, clarify=28.0, margin=2.0)
+DEFAULT_THRESHOLDS: Final = MatchThresholds(answer=38.0, clarify=28.0, margin=2.0)
 # A message in Hindi (either script) is offered topics from 5 points lower: its words are more
 # often ones no example uses, so its scores run lower (the calibration has its own Hindi terms).
 HINDI_CLARIFY_LOWER: Final = 5.0
 # ...at the same calibrated bar: with the learned ranker fused in, 0.83 put the Hindi hold-outs over
-# 2% wrong (2.1%); 0.86 answers 2 points more of them than before at 1.8-1.9% wrong.
+# 2% wrong (2.1%); 0.86 answered 1-2 points more of them than 0.88, and an off-topic line too.
 HINDI_CONFIDENCE_LOWER: Final = 0.0
-HINDI_ANSWER_LOWER: Final = 15.0
+# The Hindi score floor is 30: lower changed nothing measured (the calibration holds those lines back).
+HINDI_ANSWER_LOWER: Final = 8.0
 DEFAULT_TUNING: Final = Tuning()
+# The intent of messages about something else (intents/out_of_scope.yaml, the evaluation sets' label
+# for them too): its examples compete with the topics' own, so "book a table for dinner" is not
+# taken for booking a therapist. Ranking first, it is never answered nor offered: the honest fallback.
+OUT_OF_SCOPE: Final = "out_of_scope"
 # Offer a runner-up only when it is within this many points of the best intent.
 _CLARIFY_WINDOW: Final = 20.0
 # Below this a "closest topic" is noise, not a suggestion.
@@ -310,8 +343,16 @@ def decide(
     if not scores:
         return MatchResult("fallback", None, None, 0.0, ())
     best = scores[0]
+    topical = [c for c in scores if c.intent != OUT_OF_SCOPE]
+    if best.intent == OUT_OF_SCOPE:
+        # Closest to the examples of messages about something else: an honest "not something I can
+        # help with", never a guessed topic; confidence 0, so no bar of the trade-off curve answers it.
+        near = tuple(c for c in topical[:3] if c.score >= _SUGGEST_FLOOR)
+        return MatchResult("fallback", None, OUT_OF_SCOPE, best.score, near, None if calibration is None else 0.0)
+    # The lead is over the runner-up whatever it is: an off-topic runner-up close behind is a doubt too.
     lead = _lead(scores)
     floors = passes_floors(scores, thresholds, known)
+    scores = topical
     confidence = None
     if calibration is not None:
         # Under a floor no bar answers: 0, so `eval`'s trade-off curve replays the decision exactly.

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from bot.nlu.matcher import Matcher, MatchResult
+from bot.nlu.matcher import OUT_OF_SCOPE, Matcher, MatchResult
 from bot.nlu.safety import SafetyDetector, SafetyVerdict
 from bot.nlu.safety_check import MATCHER_EVIDENCE, SafetyAssessment, SafetyCheck, from_verdict
 
 Decision = Literal["answer", "clarify", "fallback"]
-OUT_OF_SCOPE = "out_of_scope"
 SAFETY_INTENTS: frozenset[str] = frozenset({"crisis", "unsafe_at_home"})
 
 
