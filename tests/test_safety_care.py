@@ -104,7 +104,7 @@ def test_a_typed_answer_to_the_check_in_is_understood(text: str, label: str, exp
     assert typed_check_in_answer(text, label) == expected
 
 
-@pytest.mark.parametrize("text", ["ok", "Ok!!", "hmm", "thanks", "thank you so much", "theek hai", "👍", "accha"])
+@pytest.mark.parametrize("text", ["ok", "Ok!!", "hmm", "thanks", "thank you so much", "theek hai", "👍", "accha", "haan", "yes"])
 def test_small_acknowledgements_are_recognised(text: str) -> None:
     assert is_acknowledgement(text)
 
@@ -299,6 +299,15 @@ async def test_after_an_alert_ok_and_thanks_get_a_caring_reply(engine: Engine) -
         assert keys(replies)[0] in {"text.care_ack", "text.care_ack_again"}, text
         assert "human" in payloads_of(replies)
         assert find_button(replies, "lines:crisis")
+
+
+@pytest.mark.parametrize("text", ["haan", "yes", "ji", "flipkart se refund kaise milega", "asdfgh"])
+async def test_after_an_alert_a_bare_yes_or_something_off_topic_gets_care_never_i_cannot_help(engine: Engine, text: str) -> None:
+    await say(engine, "mujhe marna hai")
+    replies = await say(engine, text)
+    assert keys(replies)[0] in {"text.care_ack", "text.care_ack_again"}, text
+    assert "text.fallback" not in keys(replies) and "text.fallback_repeated" not in keys(replies)
+    assert "human" in payloads_of(replies)
 
 
 @pytest.mark.parametrize(

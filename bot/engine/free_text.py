@@ -62,6 +62,11 @@ class FreeText:
             # "no im fine, i am safe" after a safety answer: relief, not a "did you mean".
             turn.route = "care"
             return care_replies(self.texts, session, reassured=True)
+        if caring and meaning.decision == "fallback":
+            # Never "that's not something I can help with" in the day after a safety answer: warmth,
+            # a person and the numbers instead, whatever the message was about.
+            turn.route = "care"
+            return care_replies(self.texts, session)
         if caring:
             meaning = Understanding(
                 meaning.decision, meaning.predicted, meaning.top,

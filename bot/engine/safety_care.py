@@ -129,11 +129,12 @@ def _says_okay(words: Sequence[str]) -> bool:
 
 
 def is_acknowledgement(text: str) -> bool:
-    """"ok", "hmm", "thanks", "theek hai", "👍": a short reply that says little."""
+    """"ok", "hmm", "thanks", "theek hai", "haan", "👍": a short reply that says little."""
     words = [word for word in words_of(text) if word not in _FILLER]
     if not words:
         return bool(text.strip())  # only emoji or punctuation
-    return len(words) <= 3 and all(word in _ACKNOWLEDGEMENTS for word in words)
+    # "haan", "yes": after "I'm here, keep writing to me" a bare yes agrees; it answers no question.
+    return len(words) <= 3 and all(word in _ACKNOWLEDGEMENTS or word in _YES for word in words)
 
 
 def alert_reason(
