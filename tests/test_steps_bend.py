@@ -150,6 +150,18 @@ async def test_a_question_mid_booking_is_answered_and_the_slot_list_shown_again(
     assert keys(await engine.handle(press(slots([last])[0]))) == ["text.book_contact_question"]
 
 
+@pytest.mark.parametrize("text", ["Priya", "asdf qwerty", "flipkart se refund kaise milega"])
+async def test_what_is_neither_an_answer_nor_a_question_mid_booking_gets_a_nudge_back_not_the_menu(
+    desk_engine: tuple[Engine, CentreDesk], text: str
+) -> None:
+    engine, _ = desk_engine
+    shown = await at_slot_step(engine)
+    replies = await say(engine, text)
+    assert keys(replies) == ["text.step_not_understood", "text.book_slots_intro"]
+    assert "text.fallback" not in keys(replies), "no 'not something I can help with' and main menu mid-step"
+    assert slots(replies[-1:]) == slots(shown) and "bk:1:cancel" in payloads_of(replies[-1:])
+
+
 async def test_a_question_mid_flow_is_answered_and_the_step_shown_again_with_its_buttons(
     desk_engine: tuple[Engine, CentreDesk],
 ) -> None:

@@ -46,10 +46,14 @@ class FreeText:
             replies.insert(0, self.texts.reply("too_long"))
         if session.flow is not None:
             # A question in the middle of a flow: answered, then the step shown again with its buttons.
-            replies += self.flows.step_again(session) if session.flow is running else []
+            step = self.flows.step_again(session) if session.flow is running else []
         else:
-            replies += await steps.step_again(self.step_actions, session)
-        return replies
+            step = await steps.step_again(self.step_actions, session)
+        if step and turn.route == "fallback":
+            # Mid-step, a message that is neither an answer nor a question ("Priya" at "just you, or
+            # you and your partner?"): a short nudge back to the step, not the main menu beside it.
+            replies = [reply for reply in replies if reply.key == "text.too_long"] + [self.texts.reply("step_not_understood")]
+        return replies + step
 
     def _understood(self, session: Session, meaning: Understanding, turn: Turn, text: str = "") -> list[Reply]:
         turn.intent = meaning.top
