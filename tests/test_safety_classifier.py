@@ -15,7 +15,7 @@ from bot.nlu.safety import SafetyVerdict
 from bot.nlu.safety_check import SafetyAssessment, SafetyCheck, fuse
 from bot.nlu.safety_classifier import Prediction, Thresholds, analyse, artifact_paths, model_from_arrays, shipped_model
 from bot.nlu.safety_corpus import corpus_files, read_examples
-from bot.nlu.safety_training import Counts, export_arrays, fit, groups_of, kfold, kinds_of, staleness, train
+from bot.nlu.safety_training import VIEWS, Counts, export_arrays, fit, groups_of, kfold, kinds_of, staleness, train
 from bot.nlu.understand import understand
 from tests.conftest import make_settings
 
@@ -48,12 +48,12 @@ def test_the_shipped_model_is_plain_arrays_and_json() -> None:
     assert 0 < metadata["thresholds"]["check_in"] <= metadata["thresholds"]["alert"] < 1
 
 
-@pytest.mark.timeout(1800)  # five folds of two models over ~10,000 lines: about 8 minutes on two cores
+@pytest.mark.timeout(1800)  # five folds of four models over ~12,000 lines: about 9 minutes on two cores
 def test_the_kfold_over_the_corpus_stays_above_its_floor() -> None:
     found = kfold(read_examples(corpus_files())).figures
     # Floors a little under what was measured (models/safety_classifier.json, "kfold").
-    assert found["crisis_caught"] >= 0.93, found
-    assert found["unsafe_at_home_caught"] >= 0.94, found
+    assert found["crisis_caught"] >= 0.94, found  # 0.953
+    assert found["unsafe_at_home_caught"] >= 0.945, found  # 0.959
     assert found["safe_alerts"] <= 0.05, found
     assert found["safe_check_ins"] <= 0.20, found
     assert found["everyday_flagged"] <= 0.06, found
@@ -86,11 +86,15 @@ def test_the_run_time_model_scores_as_scikit_learn_did() -> None:
     counts = Counts([analyse(e.text) for e in examples])
     rows = np.arange(len(examples))
     fitted = fit(counts, rows, [e.label for e in examples], groups_of(examples), kinds_of(examples))
-    model = model_from_arrays(export_arrays(fitted, np.tile([-1.0, 0.0], (6, 1))), {"thresholds": {"alert": 0.9, "check_in": 0.5}})
+    blocks = 2 + len(VIEWS)
+    model = model_from_arrays(export_arrays(fitted, np.tile([-1.0, 0.0], (3 * blocks, 1))), {"thresholds": {"alert": 0.9, "check_in": 0.5}})
+    assert len(model.views) == len(VIEWS) == 2
     expected = fitted.scores(rows[:40])
     found = np.array([model.scores(e.text) for e in examples[:40]])
+    assert found.shape == expected.shape == (40, 3 * blocks)
     assert np.allclose(found[:, :3], expected[:, :3], atol=1e-4)  # the coarse model: float32 weights
-    assert np.allclose(found[:, 3:], expected[:, 3:], atol=2e-2)  # the fine one: float16 weights
+    assert np.allclose(found[:, 3:], expected[:, 3:], atol=2e-2)  # the fine one and the views: float16 weights
+    assert not np.allclose(expected[:, 6:9], expected[:, 3:6], atol=1e-2), "a view reads the message another way"
 
 
 # --- what people get ---------------------------------------------------------------------------

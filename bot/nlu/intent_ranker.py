@@ -32,7 +32,7 @@ from bot.nlu.artifacts import read_artifact
 MODELS_DIR: Final = Path(__file__).resolve().parents[2] / "models"
 ARTIFACT_NAME: Final = "intent_ranker"
 CHAR_NGRAMS: Final = (2, 5)
-_WORD_CACHE: Final = 50_000  # words whose n-gram rows are remembered
+_WORD_CACHE: Final = 10_000  # words whose n-gram rows are remembered (bounded: the memory budget is 150 MB)
 WORD_BLOCK: Final = 0
 CHAR_BLOCK: Final = 1
 

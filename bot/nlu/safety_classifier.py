@@ -13,11 +13,12 @@ numpy only, and reading the data cannot run code.
 Two models read the same features: a coarse one (one weight per feature and label) and a fine
 one over the kinds of line (label and category), whose probabilities are summed per label: where
 one weight per word must pick a side, the kinds bend the line ("used to cut" sits with resolved
-history, "cut" with self-harm).
+history, "cut" with self-harm). Two more fine ones (`View`) each read one kind of feature alone,
+words and word pairs, or letters within words: they err elsewhere, and the average gains.
 
 At run time a message is featurised here exactly as at training (the same `analyse`), then
-scored by both, each calibrated (Platt scaling per class, fitted on out-of-fold scores) into
-probabilities of crisis, unsafe_at_home and not_crisis, and the two averaged.
+scored by each, each calibrated (Platt scaling per class, fitted on out-of-fold scores) into
+probabilities of crisis, unsafe_at_home and not_crisis, and the four averaged.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ WORD_NGRAMS: Final = (1, 2)
 CROSS_NGRAMS: Final = (3, 6)
 # The corpus has no message shorter than this; shorter ones ("hi", "stop", "/start") are the lexicon's alone.
 MIN_WORDS: Final = 3
-WORD_CACHE: Final = 50_000  # words whose character n-grams are remembered (a few MB at most)
+WORD_CACHE: Final = 10_000  # words whose character n-grams are remembered (about 2 MB at most: the memory budget is 150 MB)
 # Function words are not features on their own, only inside word pairs ("used to", "what if",
 # "he says"). Alone, "my", "he", "the" or "after" learnt to mean "a first-person story", and so
 # risk: "my laptop wont turn on after the update" scored a crisis alert. Measured on the 5-fold
@@ -156,6 +157,25 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class View:
+    """A fine model over one kind of feature alone (words and pairs, or letters within words): the
+    features [start, stop) of the sorted vocabulary, TF-IDF normalised among themselves."""
+
+    start: int
+    stop: int
+    weights: np.ndarray  # (stop - start, n_kinds), float16
+    intercept: np.ndarray  # (n_kinds,)
+
+    def scores(self, indices: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """Its kind scores for a message's features (`indices`, sorted) and their unnormalised TF-IDF."""
+        low, high = np.searchsorted(indices, (self.start, self.stop))
+        if low == high:
+            return self.intercept
+        values = raw[low:high] / np.sqrt(raw[low:high] @ raw[low:high])
+        return values @ self.weights[indices[low:high] - self.start] + self.intercept
+
+
+@dataclass(frozen=True)
 class SafetyModel:
     """The trained model as arrays; `predict` is a few dictionary look-ups and a small product."""
 
@@ -166,22 +186,26 @@ class SafetyModel:
     fine_weights: np.ndarray  # (n_features, n_kinds): the fine model, over label/category
     fine_intercept: np.ndarray  # (n_kinds,)
     fine_groups: np.ndarray  # (n_kinds,): each kind's class index
-    platt: np.ndarray  # (2 * n_classes, 2): per model and class, p = 1 / (1 + exp(a * score + b))
+    platt: np.ndarray  # (n_models * n_classes, 2): per model and class, p = 1 / (1 + exp(a * score + b))
     thresholds: Thresholds
     metadata: dict[str, Any]
+    views: tuple[View, ...] = ()  # fine models over one kind of feature alone
 
     def scores(self, text: str) -> np.ndarray:
-        """The coarse model's scores (one per class), then the fine model's (`fine_scores`)."""
+        """The coarse model's scores (one per class), then the fine model's (`fine_scores`), then each view's."""
         found = self.features.indices(normalise_hindi(text).split())
         if not found:
             coarse, fine = self.intercept, self.fine_intercept
+            within = [view.intercept for view in self.views]
         else:
             indices, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-            values = (1.0 + np.log(counts)) * self.idf[indices]
-            values /= np.sqrt(values @ values)
+            raw = (1.0 + np.log(counts)) * self.idf[indices]
+            values = raw / np.sqrt(raw @ raw)
             coarse = values @ self.weights[indices] + self.intercept
             fine = values @ self.fine_weights[indices] + self.fine_intercept
-        return np.concatenate([coarse, fine_scores(fine[None, :], self.fine_groups)[0]])
+            within = [view.scores(indices, raw) for view in self.views]
+        blocks = [fine, *within]
+        return np.concatenate([coarse, *(fine_scores(block[None, :], self.fine_groups)[0] for block in blocks)])
 
     def applies(self, text: str) -> bool:
         """Whether the message is long enough for the model to have an opinion (MIN_WORDS words)."""
@@ -227,8 +251,9 @@ def model_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any]
     names = arrays["features"].tobytes().decode("utf-8").split("\n")
     return SafetyModel(
         features=FeatureIndex(names),
-        idf=arrays["idf"].astype(np.float64),
-        weights=arrays["weights"].astype(np.float64),
+        # Kept in float32 as stored: the products come out in float64 all the same, in half the memory.
+        idf=arrays["idf"].astype(np.float32),
+        weights=arrays["weights"].astype(np.float32),
         intercept=arrays["intercept"].astype(np.float64),
         fine_weights=arrays["fine_weights"],  # float16, kept so: the largest array, and precise enough
         fine_intercept=arrays["fine_intercept"].astype(np.float64),
@@ -236,6 +261,10 @@ def model_from_arrays(arrays: Mapping[str, np.ndarray], metadata: dict[str, Any]
         platt=arrays["platt"].astype(np.float64),
         thresholds=Thresholds(**metadata["thresholds"]),
         metadata=metadata,
+        views=tuple(
+            View(int(start), int(stop), arrays[f"view{i}_weights"], arrays[f"view{i}_intercept"].astype(np.float64))
+            for i, (start, stop) in enumerate(arrays["view_ranges"] if "view_ranges" in arrays else ())
+        ),
     )
 
 
