@@ -162,6 +162,16 @@ async def test_what_is_neither_an_answer_nor_a_question_mid_booking_gets_a_nudge
     assert slots(replies[-1:]) == slots(shown) and "bk:1:cancel" in payloads_of(replies[-1:])
 
 
+async def test_the_third_misunderstanding_in_a_row_mid_step_puts_a_person_first(desk_engine: tuple[Engine, CentreDesk]) -> None:
+    engine, _ = desk_engine
+    await at_slot_step(engine)
+    for text in ("purple monkey", "zebra accordion"):
+        assert keys(await say(engine, text))[0] == "text.step_not_understood"
+    replies = await say(engine, "quantum teapot umbrella")
+    assert keys(replies)[0] == "text.fallback_repeated" and payloads_of(replies)[0] == "human"
+    assert keys(replies)[-1] == "text.book_slots_intro", "and the step is still there"
+
+
 async def test_a_question_mid_flow_is_answered_and_the_step_shown_again_with_its_buttons(
     desk_engine: tuple[Engine, CentreDesk],
 ) -> None:

@@ -49,9 +49,10 @@ class FreeText:
             step = self.flows.step_again(session) if session.flow is running else []
         else:
             step = await steps.step_again(self.step_actions, session)
-        if step and turn.route == "fallback":
+        if step and turn.route == "fallback" and any(reply.key == "text.fallback" for reply in replies):
             # Mid-step, a message that is neither an answer nor a question ("Priya" at "just you, or
             # you and your partner?"): a short nudge back to the step, not the main menu beside it.
+            # From the third in a row the usual reply stays: a person comes first.
             replies = [reply for reply in replies if reply.key == "text.too_long"] + [self.texts.reply("step_not_understood")]
         return replies + step
 
