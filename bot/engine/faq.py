@@ -168,12 +168,16 @@ def clarify_replies(texts: Texts, candidates: Sequence[str], text: str = "") -> 
     return [texts.reply("clarify", merge_rows(one_per_row(buttons), way_out))]
 
 
-def fallback_replies(texts: Texts, candidates: Sequence[str], misunderstood: int) -> list[Reply]:
+def fallback_replies(texts: Texts, candidates: Sequence[str], misunderstood: int, *, mid_step: bool = False) -> list[Reply]:
     """An honest "that's not something I can help with", what the bot is for, and the menu.
 
     The closest topics of a message that matched nothing are noise, so none are offered
     (`candidates` is kept for callers). From the third in a row, a person and the menu come first.
+    `mid_step`: a flow or booking step is open and shown again after this ("Priya" typed at "just
+    you, or you and your partner?"): a short nudge back to its options, not the main menu beside it.
     """
     if misunderstood >= 3:
         return [texts.reply("fallback_repeated", texts.menu("stuck"))]
+    if mid_step:
+        return [texts.reply("step_not_understood")]
     return [texts.reply("fallback", texts.menu())]

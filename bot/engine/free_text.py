@@ -38,7 +38,8 @@ class FreeText:
             turn.route = "flow" if session.flow is not None else "action"
             return handled
         running = session.flow  # an intent may start a flow (a journal entry): its step is shown once, not again
-        replies = self._understood(session, meaning, turn, text)
+        action_step = [] if running is not None else await steps.step_again(self.step_actions, session)
+        replies = self._understood(session, meaning, turn, text, mid_step=running is not None or bool(action_step))
         if turn.route == "fallback":
             for feature in self.features:
                 await feature.on_fallback(session, text[:MAX_TEXT_CHARS])
@@ -46,17 +47,12 @@ class FreeText:
             replies.insert(0, self.texts.reply("too_long"))
         if session.flow is not None:
             # A question in the middle of a flow: answered, then the step shown again with its buttons.
-            step = self.flows.step_again(session) if session.flow is running else []
-        else:
-            step = await steps.step_again(self.step_actions, session)
-        if step and turn.route == "fallback" and any(reply.key == "text.fallback" for reply in replies):
-            # Mid-step, a message that is neither an answer nor a question ("Priya" at "just you, or
-            # you and your partner?"): a short nudge back to the step, not the main menu beside it.
-            # From the third in a row the usual reply stays: a person comes first.
-            replies = [reply for reply in replies if reply.key == "text.too_long"] + [self.texts.reply("step_not_understood")]
-        return replies + step
+            return replies + (self.flows.step_again(session) if session.flow is running else [])
+        return replies + action_step
 
-    def _understood(self, session: Session, meaning: Understanding, turn: Turn, text: str = "") -> list[Reply]:
+    def _understood(self, session: Session, meaning: Understanding, turn: Turn, text: str = "", *, mid_step: bool = False) -> list[Reply]:
+        """What matching made of the message, as replies; `mid_step`: a flow or booking step is open
+        (it is shown again after these)."""
         turn.intent = meaning.top
         caring = in_care(session, now_utc())
         if caring and (is_acknowledgement(text) or meaning.predicted in {"thanks", "goodbye"}):
@@ -87,7 +83,7 @@ class FreeText:
             return faq.clarify_replies(self.texts, meaning.candidates, text)
         turn.route = "fallback"
         session.misunderstood += 1
-        return faq.fallback_replies(self.texts, meaning.candidates, session.misunderstood)
+        return faq.fallback_replies(self.texts, meaning.candidates, session.misunderstood, mid_step=mid_step)
 
     def _answer(self, session: Session, intent: str, *, text: str = "", part: str = "") -> list[Reply]:
         """An FAQ answer; no feedback thumbs in the day after a safety answer.
