@@ -310,6 +310,16 @@ async def test_after_an_alert_a_bare_yes_or_something_off_topic_gets_care_never_
     assert "human" in payloads_of(replies)
 
 
+@pytest.mark.parametrize(("alert", "text"), [("i want to end my life", "thinking about it"), ("mujhe marna hai", "what now")])
+async def test_after_an_alert_a_few_words_it_cannot_place_get_care_not_topic_buttons(engine: Engine, alert: str, text: str) -> None:
+    """"thinking about it" right after the crisis answer is about the crisis, not a topic to pick."""
+    await say(engine, alert)
+    replies = await say(engine, text)
+    assert keys(replies)[0] in {"text.care_ack", "text.care_ack_again"}, keys(replies)
+    assert not any(key.startswith("text.clarify") for key in keys(replies))
+    assert "human" in payloads_of(replies)
+
+
 @pytest.mark.parametrize(
     ("alert", "text", "language_word"),
     [

@@ -11,9 +11,10 @@ import pytest
 
 from bot.app import build_detector, build_matcher
 from bot.catalog.loader import Catalog
+from bot.nlu.hindi import normalise_hindi
 from bot.nlu.safety import SafetyVerdict
 from bot.nlu.safety_check import SafetyAssessment, SafetyCheck, fuse
-from bot.nlu.safety_classifier import Prediction, Thresholds, analyse, artifact_paths, model_from_arrays, shipped_model
+from bot.nlu.safety_classifier import FeatureIndex, HashedVocabulary, Prediction, Thresholds, analyse, artifact_paths, model_from_arrays, shipped_model
 from bot.nlu.safety_corpus import corpus_files, read_examples
 from bot.nlu.safety_training import VIEWS, Counts, export_arrays, fit, groups_of, kfold, kinds_of, staleness, train
 from bot.nlu.understand import understand
@@ -95,6 +96,30 @@ def test_the_run_time_model_scores_as_scikit_learn_did() -> None:
     assert np.allclose(found[:, :3], expected[:, :3], atol=1e-4)  # the coarse model: float32 weights
     assert np.allclose(found[:, 3:], expected[:, 3:], atol=2e-2)  # the fine one and the views: float16 weights
     assert not np.allclose(expected[:, 6:9], expected[:, 3:6], atol=1e-2), "a view reads the message another way"
+
+
+def test_the_hashed_vocabulary_finds_exactly_what_a_dictionary_of_the_names_would() -> None:
+    """The run-time vocabulary keeps hashes, not strings (memory); it must find the same features."""
+    model = shipped_model()
+    assert model is not None
+    names = [name for text in ("i want to die tonight", "gala dabaya usne", "मैं ठीक हूँ") for name in analyse(text)][:50]
+    names = sorted(set(names))
+    index = FeatureIndex(names)
+    exact = {name: i for i, name in enumerate(names)}
+    for text in ("i want to die tonight, bye", "usne gala dabaya kal raat", "मैं ठीक हूँ, चिंता मत करो", "nothing known here"):
+        words = normalise_hindi(text).split()
+        assert sorted(index.indices(words)) == sorted(i for name in analyse(text) if (i := exact.get(name)) is not None)
+    assert sorted(model.features.indices("i want to die".split()))  # the shipped vocabulary knows these words
+
+
+def test_names_sharing_a_hash_are_still_told_apart() -> None:
+    names = ["c:ab", "c:cd", "c:ef"]
+    vocabulary = HashedVocabulary(names, np.arange(3), prefix=2)
+    assert sorted(vocabulary.lookup(["ab", "ef", "zz", "ab"])) == [0, 0, 2]
+    clashing = HashedVocabulary(names, np.arange(3), prefix=2)
+    clashing.collided = {"gh": 7}  # as if "gh" had shared a hash with another name: kept exact apart
+    assert sorted(clashing.lookup(["gh", "cd"])) == [1, 7]
+    assert len(clashing) == 4
 
 
 # --- what people get ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.engine import faq, steps
 from bot.engine.replies import Incoming, Reply
-from bot.engine.safety_care import care_replies, in_care, is_acknowledgement, is_reassurance
+from bot.engine.safety_care import care_replies, in_care, is_acknowledgement, is_reassurance, is_short
 from bot.engine.session import Session
 from bot.engine.turns import MAX_TEXT_CHARS, Turn
 from bot.nlu.understand import Understanding
@@ -63,9 +63,10 @@ class FreeText:
             # "no im fine, i am safe" after a safety answer: relief, not a "did you mean".
             turn.route = "care"
             return care_replies(self.texts, session, reassured=True)
-        if caring and meaning.decision == "fallback":
-            # Never "that's not something I can help with" in the day after a safety answer: warmth,
-            # a person and the numbers instead, whatever the message was about.
+        if caring and (meaning.decision == "fallback" or (meaning.decision == "clarify" and is_short(text))):
+            # Never "that's not something I can help with" in the day after a safety answer, nor topic
+            # buttons for a few words it cannot place ("thinking about it"): warmth, a person and
+            # the numbers instead.
             turn.route = "care"
             return care_replies(self.texts, session)
         if caring:

@@ -36,6 +36,10 @@ OUTCOMES: Final[dict[CheckInAnswer, str]] = {
 # The outcome of a check-in left unanswered because the next message was worrying too: that
 # message got the full answer.
 REPEATED_WORRY: Final = "followed_by_worry"
+# In the day after a safety answer, a message this short that matching cannot place for sure
+# ("thinking about it", "idk anymore", "sab bekaar") gets warmth, a person and the numbers, not
+# topic buttons: such words there are more likely about the crisis than about a topic.
+SHORT_UNSURE_WORDS: Final = 5
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,11 @@ def is_acknowledgement(text: str) -> bool:
         return bool(text.strip())  # only emoji or punctuation
     # "haan", "yes": after "I'm here, keep writing to me" a bare yes agrees; it answers no question.
     return len(words) <= 3 and all(word in _ACKNOWLEDGEMENTS or word in _YES for word in words)
+
+
+def is_short(text: str) -> bool:
+    """At most SHORT_UNSURE_WORDS words (`words_of`)."""
+    return len(words_of(text)) <= SHORT_UNSURE_WORDS
 
 
 def alert_reason(
