@@ -64,7 +64,7 @@ class FreeText:
             turn.route = "care"
             return care_replies(self.texts, session, reassured=True)
         if caring and (meaning.decision == "fallback" or (meaning.decision == "clarify" and is_short(text))):
-            # Never "that's not something I can help with" in the day after a safety answer, nor topic
+            # Never "that's not something I can help with" in the day after a safety answer, nor "did you mean"
             # buttons for a few words it cannot place ("thinking about it"): warmth, a person and
             # the numbers instead.
             turn.route = "care"

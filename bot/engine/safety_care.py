@@ -38,7 +38,7 @@ OUTCOMES: Final[dict[CheckInAnswer, str]] = {
 REPEATED_WORRY: Final = "followed_by_worry"
 # In the day after a safety answer, a message this short that matching cannot place for sure
 # ("thinking about it", "idk anymore", "sab bekaar") gets warmth, a person and the numbers, not
-# topic buttons: such words there are more likely about the crisis than about a topic.
+# "did you mean" buttons: such words there are more likely about the crisis than about a question.
 SHORT_UNSURE_WORDS: Final = 5
 
 
